@@ -1,0 +1,1 @@
+"""The application shell: CLI, Slack app, scheduler."""

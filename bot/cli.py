@@ -1,0 +1,174 @@
+"""The `backupcheck` command: the terminal shell around the check engine."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from bot.config import ConfigError, load_config
+from bot.i18n import catalog
+from bot.nagios import render_nagios
+from bot.terminal import print_report
+from checks.collect.errors import CollectError
+from checks.collect.local import LocalCollector
+from checks.evaluate import evaluate, unknown_report
+from checks.i18n import Catalog, Lang
+from checks.report import Report, Status
+from checks.snapshot import InvalidSnapshot, Snapshot, parse_snapshot
+
+PROGRAM = "backupcheck"
+app = typer.Typer(
+    name=PROGRAM,
+    help="Finds volumes too full for Windows Server Backup's shadow copies, before the backup.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+UNKNOWN_EXIT = Status.UNKNOWN.exit_code
+
+
+class OutputFormat(StrEnum):
+    """How a report is printed."""
+
+    TABLE = "table"
+    JSON = "json"
+    NAGIOS = "nagios"
+
+
+class LangChoice(StrEnum):
+    """The languages backupcheck speaks."""
+
+    EN = "en"
+    JA = "ja"
+
+
+class SchemaName(StrEnum):
+    """The data contracts whose JSON Schema can be printed."""
+
+    SNAPSHOT = "snapshot"
+    REPORT = "report"
+
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", "-c", help="Config file (default: $BACKUPCHECK_CONFIG).", dir_okay=False
+    ),
+]
+LangOption = Annotated[
+    LangChoice | None,
+    typer.Option("--lang", help="Language of the output (default: the config's language)."),
+]
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--format", "-f", help="table for people, json for Report v1, nagios for monitoring."
+    ),
+]
+
+
+@app.command()
+def check(
+    local: Annotated[bool, typer.Option("--local", help="Check this machine's volumes.")] = False,
+    output: FormatOption = OutputFormat.TABLE,
+    lang: LangOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Check volumes now; the exit code follows Nagios (0 ok, 1 warning, 2 critical, 3 unknown)."""
+    t = _catalog(lang, config)
+    if not local:
+        _fail(t, t.text("error.nothing_to_check"))
+    now = datetime.now(UTC)
+    collector = LocalCollector()
+    try:
+        report = evaluate(collector.collect(), now, t)
+    except CollectError as error:
+        report = unknown_report(collector.hostname, error.reason, now, t)
+    _emit(report, output, t)
+
+
+@app.command("evaluate")
+def evaluate_file(
+    file: Annotated[str, typer.Argument(help="A Snapshot v1 JSON file, or - for stdin.")],
+    output: FormatOption = OutputFormat.TABLE,
+    lang: LangOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Evaluate a Snapshot file (as a collector or the probe wrote it) and print the Report."""
+    t = _catalog(lang, config)
+    try:
+        data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as error:
+        _fail(t, t.text("error.file_unreadable", path=file, reason=error.strerror or error))
+    try:
+        snapshot = parse_snapshot(data)
+    except InvalidSnapshot as error:
+        _fail(t, f"{file}: {error}")
+    _emit(evaluate(snapshot, datetime.now(UTC), t), output, t)
+
+
+@app.command()
+def schema(name: Annotated[SchemaName, typer.Argument(help="snapshot or report")]) -> None:
+    """Print the JSON Schema of Snapshot v1 or Report v1."""
+    model: type[Snapshot] | type[Report] = Snapshot if name is SchemaName.SNAPSHOT else Report
+    typer.echo(json.dumps(model.model_json_schema(by_alias=True), indent=2, ensure_ascii=False))
+
+
+def _catalog(lang: LangChoice | None, config_path: Path | None) -> Catalog:
+    try:
+        config = load_config(config_path)
+    except ConfigError as error:
+        _fail(catalog(lang.value if lang else "en"), str(error))
+    chosen: Lang = lang.value if lang else config.language
+    return catalog(chosen)
+
+
+def _emit(report: Report, output: OutputFormat, t: Catalog) -> NoReturn:
+    if output is OutputFormat.JSON:
+        typer.echo(report.to_json())
+    elif output is OutputFormat.NAGIOS:
+        typer.echo(render_nagios(report, t))
+    else:
+        print_report(report, t, Console())
+    raise typer.Exit(report.status.exit_code)
+
+
+def _fail(t: Catalog, sentence: str) -> NoReturn:
+    _say(sentence)
+    raise typer.Exit(UNKNOWN_EXIT)
+
+
+def _say(sentence: str) -> None:
+    """One sentence on stderr, unwrapped so that log collectors keep it on one line."""
+    Console(stderr=True).print(
+        f"{PROGRAM}: {sentence}", markup=False, highlight=False, soft_wrap=True
+    )
+
+
+def main() -> None:
+    """Console-script entry: Nagios exit codes even for usage errors, and never a traceback."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.TyperException as error:
+        # Click exits 2 on a usage error, which a monitor would read as CRITICAL.
+        show = getattr(error, "show", None)
+        if callable(show):
+            show()
+        else:
+            _say(str(error))
+        code = UNKNOWN_EXIT
+    except typer.Abort:
+        code = UNKNOWN_EXIT
+    except Exception as error:  # noqa: BLE001 (the outermost shell: one sentence, exit 3)
+        sentence = catalog("en").text("error.internal", kind=type(error).__name__)
+        _say(sentence)
+        code = UNKNOWN_EXIT
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,1 @@
+"""Test-support helpers: a loopback WS-Management endpoint for pywinrm tests."""
