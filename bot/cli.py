@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
+import re
 import sys
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -11,16 +14,20 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bot.config import ConfigError, load_config
+from bot.config import Config, ConfigError, load_config
 from bot.i18n import catalog
-from bot.nagios import render_nagios
-from bot.terminal import print_report
+from bot.nagios import render_nagios, render_nagios_fleet
+from bot.terminal import print_report, summary_table
 from checks.collect.errors import CollectError
 from checks.collect.local import LocalCollector
+from checks.collect.winrm import winrm_collect
 from checks.evaluate import evaluate, unknown_report
+from checks.fleet import check_fleet
 from checks.i18n import Catalog, Lang
-from checks.report import Report, Status
+from checks.inventory import SERVER_NAME_PATTERN, Server
+from checks.report import Report, Status, reports_json, worst
 from checks.snapshot import InvalidSnapshot, Snapshot, parse_snapshot
 
 PROGRAM = "backupcheck"
@@ -33,6 +40,7 @@ app = typer.Typer(
 )
 
 UNKNOWN_EXIT = Status.UNKNOWN.exit_code
+SERVER_NAME = re.compile(SERVER_NAME_PATTERN)
 
 
 class OutputFormat(StrEnum):
@@ -77,22 +85,75 @@ FormatOption = Annotated[
 
 @app.command()
 def check(
+    servers: Annotated[
+        list[str] | None, typer.Argument(help="Servers from the config's inventory.")
+    ] = None,
+    all_servers: Annotated[bool, typer.Option("--all", help="Check every server.")] = False,
     local: Annotated[bool, typer.Option("--local", help="Check this machine's volumes.")] = False,
     output: FormatOption = OutputFormat.TABLE,
     lang: LangOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Check volumes now; the exit code follows Nagios (0 ok, 1 warning, 2 critical, 3 unknown)."""
-    t = _catalog(lang, config)
-    if not local:
-        _fail(t, t.text("error.nothing_to_check"))
+    settings, t = _settings(lang, config)
+    if local:
+        if servers or all_servers:
+            _fail(t, t.text("error.local_alone"))
+        _emit(_check_local(t), output, t)
+    targets = _targets(settings, servers or [], all_servers, t)
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as bar:
+        task = bar.add_task(t.text("progress.checking"), total=len(targets))
+        reports = check_fleet(
+            targets,
+            winrm_collect(settings, os.environ),
+            t,
+            progress=lambda report: bar.advance(task),
+        )
+    if len(reports) == 1 and output is not OutputFormat.JSON:
+        _emit(reports[0], output, t)
+    _emit_many(reports, output, t)
+
+
+def _check_local(t: Catalog) -> Report:
     now = datetime.now(UTC)
     collector = LocalCollector()
     try:
-        report = evaluate(collector.collect(), now, t)
+        return evaluate(collector.collect(), now, t)
     except CollectError as error:
-        report = unknown_report(collector.hostname, error.reason, now, t)
-    _emit(report, output, t)
+        return unknown_report(collector.hostname, error.reason, now, t)
+
+
+def _targets(settings: Config, names: list[str], all_servers: bool, t: Catalog) -> list[Server]:
+    """The servers to check; unknown names stop everything before any host is contacted."""
+    if all_servers:
+        if names:
+            _fail(t, t.text("error.all_and_names"))
+        if not settings.servers:
+            _fail(t, t.text("error.no_servers"))
+        return settings.resolved()
+    if not names:
+        _fail(t, t.text("error.nothing_to_check"))
+    targets: list[Server] = []
+    for name in names:
+        if not SERVER_NAME.fullmatch(name):
+            _fail(t, t.text("error.not_a_server_name", name=name[:80]))
+        server = settings.find(name)
+        if server is None:
+            hint = settings.suggest(name)
+            key = "error.unknown_server_hint" if hint else "error.unknown_server"
+            _fail(t, t.text(key, name=name, hint=hint))
+        if server not in targets:
+            targets.append(server)
+    return targets
 
 
 @app.command("evaluate")
@@ -123,12 +184,16 @@ def schema(name: Annotated[SchemaName, typer.Argument(help="snapshot or report")
 
 
 def _catalog(lang: LangChoice | None, config_path: Path | None) -> Catalog:
+    return _settings(lang, config_path)[1]
+
+
+def _settings(lang: LangChoice | None, config_path: Path | None) -> tuple[Config, Catalog]:
     try:
         config = load_config(config_path)
     except ConfigError as error:
         _fail(catalog(lang.value if lang else "en"), str(error))
     chosen: Lang = lang.value if lang else config.language
-    return catalog(chosen)
+    return config, catalog(chosen)
 
 
 def _emit(report: Report, output: OutputFormat, t: Catalog) -> NoReturn:
@@ -139,6 +204,16 @@ def _emit(report: Report, output: OutputFormat, t: Catalog) -> NoReturn:
     else:
         print_report(report, t, Console())
     raise typer.Exit(report.status.exit_code)
+
+
+def _emit_many(reports: list[Report], output: OutputFormat, t: Catalog) -> NoReturn:
+    if output is OutputFormat.JSON:
+        typer.echo(reports_json(reports))
+    elif output is OutputFormat.NAGIOS:
+        typer.echo(render_nagios_fleet(reports, t))
+    else:
+        Console().print(summary_table(reports, t))
+    raise typer.Exit(worst([r.status for r in reports]).exit_code)
 
 
 def _fail(t: Catalog, sentence: str) -> NoReturn:
@@ -155,6 +230,7 @@ def _say(sentence: str) -> None:
 
 def main() -> None:
     """Console-script entry: Nagios exit codes even for usage errors, and never a traceback."""
+    logging.basicConfig(level=logging.WARNING, format=f"{PROGRAM}: %(levelname)s: %(message)s")
     try:
         code = app(standalone_mode=False)
     except typer.TyperException as error:

@@ -5,32 +5,37 @@ from __future__ import annotations
 import difflib
 import os
 from pathlib import Path
+from typing import get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from checks.i18n import Lang
-from checks.snapshot import describe_validation_error
+from checks.inventory import Inventory
+from checks.snapshot import describe_validation_error, primary_error
 
 CONFIG_ENV = "BACKUPCHECK_CONFIG"
+DEFAULT_CONFIG = Path("backupcheck.yaml")
 
 
 class ConfigError(ValueError):
     """The configuration cannot be used; the message is one sentence naming the place."""
 
 
-class Config(BaseModel):
+class Config(Inventory):
     """Every setting of backupcheck; each has a default, so an empty file is valid."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     language: Lang = "en"
 
 
 def load_config(path: Path | None) -> Config:
-    """Read the config from path, else from $BACKUPCHECK_CONFIG, else use the defaults."""
+    """Read path, else $BACKUPCHECK_CONFIG, else ./backupcheck.yaml; without any, the defaults."""
     if path is None and os.environ.get(CONFIG_ENV):
         path = Path(os.environ[CONFIG_ENV])
+    if path is None and DEFAULT_CONFIG.is_file():
+        path = DEFAULT_CONFIG
     if path is None:
         return Config()
     try:
@@ -53,22 +58,27 @@ def load_config(path: Path | None) -> Config:
 
 
 def _explain(error: ValidationError, path: Path) -> str:
-    first = error.errors()[0]
-    sentence = describe_validation_error(error, f"the config file {path}")
+    first = primary_error(error)
+    hint = ""
     if first["type"] == "extra_forbidden":
         unknown = str(first["loc"][-1])
-        choices = _field_names(first["loc"][:-1])
-        close = difflib.get_close_matches(unknown, choices, n=1)
+        close = difflib.get_close_matches(unknown, _field_names(first["loc"][:-1]), n=1)
         if close:
-            sentence = sentence.rstrip(".") + f"; did you mean {close[0]!r}?"
-    return sentence
+            hint = f"; did you mean {close[0]!r}?"
+    return describe_validation_error(error, f"the config file {path}", hint).replace("?.", "?")
 
 
 def _field_names(parent: tuple[int | str, ...]) -> list[str]:
-    model: type[BaseModel] = Config
+    """The field names of the model at a location, for "did you mean" suggestions."""
+    node: object = Config
     for part in parent:
-        annotation = model.model_fields[str(part)].annotation
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-            return []
-        model = annotation
-    return list(model.model_fields)
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            if str(part) not in node.model_fields:
+                return []
+            node = node.model_fields[str(part)].annotation
+        else:
+            # list[Model] is indexed by position, dict[str, Model] by key: step into the item type.
+            node = get_args(node)[-1] if get_args(node) else None
+    if isinstance(node, type) and issubclass(node, BaseModel):
+        return list(node.model_fields)
+    return []

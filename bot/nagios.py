@@ -29,3 +29,17 @@ def perfdata(report: Report) -> str:
         crit = f"{v.required_free_bytes}:" if v.required_free_bytes else ""
         items.append(f"'{label} free'={v.free_bytes}B;{warn};{crit};0;{v.capacity_bytes}")
     return " ".join(items)
+
+
+def render_nagios_fleet(reports: list[Report], t: Catalog) -> str:
+    """Several hosts as one plugin output: the worst host first, one line per host after."""
+    ordered = sorted(reports, key=lambda r: -r.status.rank)
+    status = ordered[0].status if ordered else Status.OK
+    counts = ", ".join(
+        f"{sum(r.status is s for r in reports)} {s.value}"
+        for s in (Status.CRITICAL, Status.UNKNOWN, Status.WARNING, Status.OK)
+        if any(r.status is s for r in reports)
+    )
+    lines = [f"{status.name} - {t.text('summary.title', count=len(reports))}: {counts}"]
+    lines += [render_nagios(r, t).splitlines()[0] for r in ordered]
+    return "\n".join(lines)

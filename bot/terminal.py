@@ -121,3 +121,21 @@ def _findings(report: Report, t: Catalog) -> list[RenderableType]:
                     cmd.append(f"   ({t.text('report.elevated')})", style="dim")
                 parts.append(Padding(cmd, (0, 0, 0, 4)))
     return parts
+
+
+def summary_table(reports: list[Report], t: Catalog) -> Table:
+    """One row per host, worst first: status, the worst finding, and the next backup."""
+    table = Table(title=t.text("summary.title", count=len(reports)), title_justify="left")
+    table.add_column(t.text("summary.host"), overflow="fold")
+    table.add_column(t.text("table.status"), no_wrap=True)
+    table.add_column(t.text("summary.finding"), overflow="fold")
+    table.add_column(t.text("summary.next_backup"))
+    for report in sorted(reports, key=lambda r: (-r.status.rank, r.host.casefold())):
+        top = next((f for f in report.findings if f.severity is report.status), None)
+        table.add_row(
+            report.host,
+            status_text(report.status, t),
+            top.message if top else "",
+            t.datetime(report.next_backup_at) if report.next_backup_at else t.text("table.none"),
+        )
+    return table

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 REPORT_SCHEMA_VERSION = 1
 
@@ -113,3 +113,11 @@ class Report(_Frozen):
     def to_json(self) -> str:
         """Report v1 as JSON."""
         return self.model_dump_json(by_alias=True, indent=2)
+
+
+_REPORTS = TypeAdapter(list[Report])
+
+
+def reports_json(reports: list[Report]) -> str:
+    """Several hosts' reports as one JSON array of Report v1."""
+    return _REPORTS.dump_json(reports, by_alias=True, indent=2).decode("utf-8")

@@ -15,7 +15,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 SNAPSHOT_SCHEMA_VERSION = 1
 HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
@@ -159,9 +159,16 @@ class InvalidSnapshot(ValueError):
     """A document that is not a valid Snapshot v1; the message is one sentence."""
 
 
-def describe_validation_error(error: ValidationError, what: str) -> str:
-    """Turn pydantic's report into one sentence that names the field path."""
-    first = error.errors()[0]
+def primary_error(error: ValidationError) -> ErrorDetails:
+    """The problem to tell first: a misspelt key also shows up as a missing one, so the
+    misspelling wins."""
+    errors = error.errors()
+    return next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+
+
+def describe_validation_error(error: ValidationError, what: str, hint: str = "") -> str:
+    """Turn pydantic's report into one sentence that names the field path (and adds a hint)."""
+    first = primary_error(error)
     path = _format_loc(first["loc"])
     if "ctx" in first and "path" in first["ctx"]:
         path = ".".join(p for p in (path, first["ctx"]["path"]) if p)
@@ -176,6 +183,7 @@ def describe_validation_error(error: ValidationError, what: str) -> str:
         sentence = f"{what} is invalid at {path}: {message}"
     else:
         sentence = f"{what} is invalid: {message}"
+    sentence += hint
     more = error.error_count() - 1
     return sentence + (f" (and {more} more problem{'s' if more > 1 else ''})." if more else ".")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -54,4 +55,36 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
 
 def test_the_example_config_is_valid() -> None:
     example = Path(__file__).parents[2] / "config" / "backupcheck.example.yaml"
-    assert load_config(example) == Config()
+    config = load_config(example)
+    assert [s.name for s in config.resolved()] == ["fs01", "sql01", "lab01"]
+    assert config.find("sql01").port == 5986  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "servers:\n  - {name: a, adress: x}\n",
+            "unknown field servers[0].adress; did you mean 'address'?",
+        ),
+        (
+            "defaults:\n  transprot: ntlm\n",
+            "unknown field defaults.transprot; did you mean 'transport'?",
+        ),
+        ("credentials:\n  c: {username: u, pasword_env: P}\n", "did you mean 'password_env'?"),
+    ],
+)
+def test_typos_in_nested_sections_get_suggestions(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(path)
+
+
+def test_the_default_config_is_backupcheck_yaml_in_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("BACKUPCHECK_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "backupcheck.yaml").write_text("language: ja\n", encoding="utf-8")
+    assert load_config(None).language == "ja"

@@ -1,0 +1,184 @@
+"""The inventory: which servers exist, how to reach them, and with which credential profile."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Annotated, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, field_validator, model_validator
+
+Scheme = Literal["http", "https"]
+Transport = Literal["ntlm", "kerberos", "credssp", "basic", "certificate"]
+DEFAULT_PORTS: dict[str, int] = {"http": 5985, "https": 5986}
+# A server name as people type it: a host name or FQDN, nothing a shell could misread.
+SERVER_NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,252}"
+ServerName = Annotated[str, Field(pattern=f"^{SERVER_NAME_PATTERN}$")]
+
+
+class _Strict(BaseModel):
+    # hide_input_in_errors: a mistyped secret must not be echoed back in an error.
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+
+class ServerOptions(_Strict):
+    """Settings a server entry may set; anything left out comes from `defaults:`."""
+
+    port: int | None = Field(default=None, ge=1, le=65535)
+    scheme: Scheme | None = None
+    transport: Transport | None = None
+    credential: str | None = None
+    timezone: str | None = None
+    ca_bundle: Path | None = None
+    verify_tls: bool | None = None
+    connect_timeout_s: PositiveFloat | None = None
+    operation_timeout_s: PositiveFloat | None = None
+    read_timeout_s: PositiveFloat | None = None
+    deadline_s: PositiveFloat | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"{value!r} is not a known IANA time zone") from None
+        return value
+
+
+class ServerEntry(ServerOptions):
+    """One server as the config file lists it."""
+
+    name: ServerName
+    address: str = Field(min_length=1)
+
+
+class Server(_Strict):
+    """A server with every setting resolved."""
+
+    name: str
+    address: str
+    port: int
+    scheme: Scheme
+    transport: Transport
+    credential: str | None
+    timezone: str | None
+    ca_bundle: Path | None
+    verify_tls: bool
+    connect_timeout_s: float
+    operation_timeout_s: float
+    read_timeout_s: float
+    deadline_s: float
+
+    @property
+    def endpoint(self) -> str:
+        """The WS-Management URL; pywinrm always posts to /wsman."""
+        host = f"[{self.address}]" if ":" in self.address else self.address
+        return f"{self.scheme}://{host}:{self.port}/wsman"
+
+
+class CredentialProfile(_Strict):
+    """Where a credential's secrets come from; the secrets themselves never sit in the file."""
+
+    username: str | None = None
+    username_env: str | None = None
+    password_env: str | None = None
+    password_file: Path | None = None
+    cert_pem: Path | None = None
+    cert_key_pem: Path | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_inline_secrets(cls, data: object) -> object:
+        if isinstance(data, dict) and "password" in data:
+            raise ValueError(
+                "passwords never go in the config file: use password_env or password_file"
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        if (self.username is None) == (self.username_env is None):
+            raise ValueError("set exactly one of username and username_env")
+        if self.password_env is not None and self.password_file is not None:
+            raise ValueError("set at most one of password_env and password_file")
+        return self
+
+
+BUILTIN_DEFAULTS = ServerOptions(
+    scheme="http",
+    transport="ntlm",
+    verify_tls=True,
+    connect_timeout_s=10,
+    operation_timeout_s=60,
+    read_timeout_s=70,
+    deadline_s=180,
+)
+
+
+class Inventory(_Strict):
+    """The `defaults`, `credentials` and `servers` sections of the config."""
+
+    defaults: ServerOptions = ServerOptions()
+    credentials: dict[str, CredentialProfile] = Field(default_factory=dict)
+    servers: list[ServerEntry] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        seen: set[str] = set()
+        for n, entry in enumerate(self.servers):
+            if entry.name.casefold() in seen:
+                raise ValueError(f"servers[{n}]: the name {entry.name!r} is listed twice")
+            seen.add(entry.name.casefold())
+        for server in self.resolved():
+            if server.credential is not None and server.credential not in self.credentials:
+                raise ValueError(
+                    f"server {server.name!r} uses the credential {server.credential!r}, "
+                    "which is not defined under credentials"
+                )
+            if server.read_timeout_s <= server.operation_timeout_s:
+                raise ValueError(
+                    f"server {server.name!r}: read_timeout_s must be longer than "
+                    "operation_timeout_s (pywinrm requires it)"
+                )
+        return self
+
+    def resolved(self) -> list[Server]:
+        """Every server with defaults applied: its own value, else `defaults:`, else built-in."""
+        servers = []
+        for entry in self.servers:
+            merged: dict[str, object] = {}
+            for layer in (BUILTIN_DEFAULTS, self.defaults, entry):
+                merged.update(layer.model_dump(exclude_none=True))
+            scheme = str(merged["scheme"])
+            merged.setdefault("port", DEFAULT_PORTS[scheme])
+            merged.setdefault("credential", None)
+            merged.setdefault("timezone", None)
+            merged.setdefault("ca_bundle", None)
+            servers.append(Server.model_validate(merged))
+        return servers
+
+    def find(self, name: str) -> Server | None:
+        """The server with this name: case-insensitive, and a short name matches its FQDN."""
+        wanted = name.casefold()
+        servers = self.resolved()
+        for server in servers:
+            if server.name.casefold() == wanted:
+                return server
+        short = [s for s in servers if _short(s.name) == _short(wanted)]
+        if len(short) == 1 and ("." not in wanted or "." not in short[0].name):
+            return short[0]
+        return None
+
+    def suggest(self, name: str) -> str | None:
+        """The listed name closest to a mistyped one, if any is close."""
+        names = [s.name for s in self.servers]
+        lowered = {n.casefold(): n for n in names}
+        close = difflib.get_close_matches(name.casefold(), list(lowered), n=1, cutoff=0.6)
+        return lowered[close[0]] if close else None
+
+
+def _short(name: str) -> str:
+    return name.casefold().split(".", 1)[0]

@@ -1,0 +1,97 @@
+"""The fleet: a bounded pool, a deadline per host, and one bad host never spoils the others."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from checks.collect.errors import CollectError
+from checks.fleet import check_fleet
+from checks.i18n import Catalog
+from checks.inventory import Inventory, Server
+from checks.report import Report, Status
+from checks.snapshot import Snapshot
+
+
+def _servers(*names: str, deadline_s: float = 30) -> list[Server]:
+    return Inventory.model_validate(
+        {
+            "defaults": {"deadline_s": deadline_s},
+            "servers": [{"name": n, "address": f"{n}.example"} for n in names],
+        }
+    ).resolved()
+
+
+def test_at_most_workers_hosts_are_checked_at_once_and_order_is_kept(
+    load_snapshot: Callable[[str], Snapshot], en: Catalog
+) -> None:
+    seed = load_snapshot("seed-incident")
+    running, peak, lock = 0, 0, threading.Lock()
+
+    def collect(server: Server) -> Snapshot:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.05)
+        with lock:
+            running -= 1
+        return seed.model_copy(update={"host": server.name})
+
+    done: list[str] = []
+    servers = _servers(*(f"srv{n:02}" for n in range(12)))
+    reports = check_fleet(servers, collect, en, workers=4, progress=lambda r: done.append(r.host))
+    assert peak == 4
+    assert [r.host for r in reports] == [s.name for s in servers]
+    assert sorted(done) == sorted(s.name for s in servers)
+    assert all(r.status is Status.CRITICAL for r in reports)
+
+
+def test_broken_and_slow_hosts_are_unknown_and_the_others_are_checked(
+    load_snapshot: Callable[[str], Snapshot], en: Catalog
+) -> None:
+    release = threading.Event()
+
+    def collect(server: Server) -> Snapshot:
+        if server.name == "refused":
+            raise CollectError("connection refused by refused.example:5985")
+        if server.name == "buggy":
+            raise KeyError("bug")
+        if server.name == "slow":
+            release.wait(10)
+        return load_snapshot("network-space-unknown")
+
+    servers = _servers("ok1", "refused", "buggy", "ok2", "slow", deadline_s=0.5)
+    started = time.monotonic()
+    reports = check_fleet(servers, collect, en, workers=8)
+    elapsed = time.monotonic() - started
+    release.set()
+    by_name: dict[str, Report] = dict(zip([s.name for s in servers], reports, strict=True))
+    assert elapsed < 2
+    assert by_name["ok1"].status is by_name["ok2"].status is Status.OK
+    assert by_name["refused"].findings[0].message == (
+        "refused could not be checked: connection refused by refused.example:5985"
+    )
+    assert "internal error (KeyError)" in by_name["buggy"].findings[0].message
+    assert by_name["slow"].status is Status.UNKNOWN
+    assert by_name["slow"].findings[0].message == (
+        "slow could not be checked: timed out after 0.5 s: the check did not finish in time"
+    )
+
+
+def test_an_empty_fleet_is_an_empty_list(en: Catalog) -> None:
+    def never(server: Server) -> Snapshot:
+        raise AssertionError(server)
+
+    assert check_fleet([], never, en) == []
+
+
+def test_reports_carry_the_clock(
+    load_snapshot: Callable[[str], Snapshot], en: Catalog, now: datetime
+) -> None:
+    (report,) = check_fleet(
+        _servers("a"), lambda s: load_snapshot("seed-incident"), en, clock=lambda: now
+    )
+    assert report.checked_at == now
