@@ -1,16 +1,20 @@
-"""Fixtures shared by every test: recorded snapshots, catalogs and a fixed clock."""
+"""Fixtures shared by every test: snapshots, catalogs, a fixed clock, and simulated hosts."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.i18n import catalog
 from checks.i18n import Catalog
+from checks.inventory import Inventory, Server
 from checks.snapshot import Snapshot, parse_snapshot
+from tests.support.fleet import SimulatedFleet
+from tests.support.fleet_profiles import HostProfile, load_profiles
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SNAPSHOT_FILES = sorted((FIXTURES / "snapshots").glob("*.json"))
@@ -43,3 +47,59 @@ def en() -> Catalog:
 def ja() -> Catalog:
     """The Japanese catalog."""
     return catalog("ja")
+
+
+USER = "svc-backupcheck"
+PASSWORD = "Corr3ct-Horse-Battery"  # noqa: S105 - the simulated hosts' throwaway password
+ENVIRON = {"BACKUPCHECK_WINRM_PASSWORD": PASSWORD}
+PROFILES: dict[str, HostProfile] = load_profiles(FIXTURES / "hosts")
+# Short enough to keep the tests quick, long enough for a loaded CI machine.
+TIMEOUTS = {"connect_timeout_s": 2, "operation_timeout_s": 1, "read_timeout_s": 3, "deadline_s": 8}
+
+
+@pytest.fixture(scope="session")
+def fleet() -> Iterator[SimulatedFleet]:
+    """Every profiled host, speaking NTLM (with message encryption) and Basic over http."""
+    with SimulatedFleet(PROFILES, users={USER: PASSWORD}) as running:
+        yield running
+        assert running.errors == []
+
+
+@pytest.fixture(scope="session")
+def tls_fleet() -> Iterator[SimulatedFleet]:
+    """The same hosts over https, with a certificate from a CA made for the test."""
+    with SimulatedFleet(PROFILES, users={USER: PASSWORD}, tls=True) as running:
+        yield running
+        assert running.errors == []
+
+
+def inventory_for(fleet: SimulatedFleet, names: list[str], **settings: Any) -> Inventory:
+    """An inventory whose servers are the fleet's hosts, reached at their loopback addresses."""
+    servers = []
+    for name in names:
+        address, port = fleet.address_of(name)
+        servers.append({"name": name, "address": address, "port": port, **settings})
+    return Inventory.model_validate(
+        {
+            "defaults": {
+                "credential": "reader",
+                "scheme": "https" if fleet.tls else "http",
+                **TIMEOUTS,
+            },
+            "credentials": {
+                "reader": {"username": USER, "password_env": "BACKUPCHECK_WINRM_PASSWORD"}
+            },
+            "servers": servers,
+        }
+    )
+
+
+@pytest.fixture
+def server_of() -> Callable[..., Server]:
+    """The resolved Server entry for one fleet host, with optional setting overrides."""
+
+    def make(fleet: SimulatedFleet, name: str, **settings: Any) -> Server:
+        (server,) = inventory_for(fleet, [name], **settings).resolved()
+        return server
+
+    return make

@@ -7,6 +7,7 @@ import socket
 import ssl
 from collections.abc import Iterator
 from http.client import RemoteDisconnected
+from xml.etree.ElementTree import ParseError
 
 import requests
 from defusedxml import ElementTree
@@ -73,6 +74,8 @@ def explain(error: BaseException, server: Server, username: str) -> CollectError
         error, requests.exceptions.ChunkedEncodingError
     ):
         return CollectError(f"{where} dropped the connection before answering")
+    if isinstance(error, ParseError):
+        return CollectError(f"{where} answered with something that is not WS-Management XML")
     if isinstance(error, requests.exceptions.RequestException):
         return CollectError(f"cannot talk to {where}: {_first_line(error)}")
     if isinstance(error, WinRMError):

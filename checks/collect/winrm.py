@@ -7,10 +7,11 @@ import ssl
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 from requests_credssp.exceptions import AuthenticationException as CredSSPAuthenticationError
 from spnego.exceptions import SpnegoError
-from winrm.exceptions import WinRMError, WinRMOperationTimeoutError
+from winrm.exceptions import WinRMError, WinRMOperationTimeoutError, WinRMTransportError
 from winrm.protocol import Protocol
 
 from checks.collect.errors import CollectError
@@ -28,6 +29,8 @@ UTF8_CODEPAGE = 65001
 _TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
     WinRMError,
     WinRMOperationTimeoutError,
+    WinRMTransportError,
+    ParseError,
     OSError,
     SpnegoError,
     CredSSPAuthenticationError,

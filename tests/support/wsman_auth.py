@@ -1,8 +1,9 @@
-"""HTTP transport security for the fake WS-Management endpoint in ``wsman_server``.
+"""HTTP transport security for the fake WS-Management endpoints (``wsman_server``, ``fleet``).
 
 The server half of what pywinrm does on the client: Basic auth, connection-based NTLM (offered
 as ``Negotiate``, as Windows does) through pyspnego's acceptor, MS-WSMV 2.2.9.1.1
-``multipart/encrypted`` message sealing, and HTTPS with a trustme certificate.
+``multipart/encrypted`` message sealing, and HTTPS with a trustme certificate. The HTTP server
+and request handler that use them are in ``wsman_http``.
 """
 
 from __future__ import annotations
@@ -11,19 +12,11 @@ import base64
 import binascii
 import contextlib
 import os
-import socket
-import socketserver
 import ssl
 import struct
-import sys
 import threading
-from collections import deque
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 import spnego
 import trustme
@@ -87,13 +80,15 @@ def tls_server_end_point(cert_pem: bytes) -> GssChannelBindings:
     return GssChannelBindings(application_data=b"tls-server-end-point:" + digest.finalize())
 
 
-def make_tls(directory: Path) -> tuple[ssl.SSLContext, Path, GssChannelBindings]:
-    """Issue a 127.0.0.1/localhost certificate from a fresh trustme CA.
+def make_tls(
+    directory: Path, identities: Sequence[str] = ("127.0.0.1", "localhost")
+) -> tuple[ssl.SSLContext, Path, GssChannelBindings]:
+    """Issue a certificate for ``identities`` (IP addresses or names) from a fresh trustme CA.
 
     Returns the server SSL context, the CA PEM path for clients, and the CBT for NTLM.
     """
     ca = trustme.CA()
-    leaf = ca.issue_cert("127.0.0.1", "localhost")
+    leaf = ca.issue_cert(*identities)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     leaf.configure_cert(context)
     ca_path = directory / "wsman-ca.pem"
@@ -110,6 +105,8 @@ class AuthConfig:
         schemes: Collection[str],
         workdir: Path,
         channel_bindings: GssChannelBindings | None = None,
+        *,
+        user_file_name: str = "ntlm-users.txt",
     ) -> None:
         unknown = set(schemes) - SCHEMES
         if unknown:
@@ -117,7 +114,7 @@ class AuthConfig:
         self.users = dict(users)
         self.schemes = frozenset(schemes)
         self.channel_bindings = channel_bindings
-        self.user_file = workdir / "ntlm-users.txt"
+        self.user_file = workdir / user_file_name
         write_ntlm_user_file(self.users, self.user_file)
 
     def challenges(self) -> list[str]:
@@ -250,200 +247,3 @@ def encrypt(context: spnego.ContextProxy, payload: bytes) -> bytes:
             _BOUNDARY + b"--\r\n",
         ]
     )
-
-
-class Dropped(Exception):
-    """The server is stopping: close the connection without answering."""
-
-
-@dataclass(frozen=True)
-class HttpRecord:
-    """One HTTP exchange, authentication round trips included."""
-
-    method: str
-    path: str
-    status: int
-    auth_scheme: str | None
-    content_type: str
-
-
-class HttpControls:
-    """HTTP-level logging and failure injection; subclasses answer SOAP in ``process``."""
-
-    def __init__(self) -> None:
-        self.errors: list[BaseException] = []  # unexpected server-side exceptions
-        self.stopping = threading.Event()
-        self._http_lock = threading.Lock()
-        self._http: list[HttpRecord] = []
-        self._failures: deque[tuple[int, bytes, str]] = deque()
-        self._hang = threading.Event()
-
-    @property
-    def http_requests(self) -> list[HttpRecord]:
-        """Snapshot of every HTTP exchange, auth handshakes included."""
-        with self._http_lock:
-            return list(self._http)
-
-    @property
-    def hang(self) -> bool:
-        """While True, requests are read but never answered (until cleared or stop())."""
-        return self._hang.is_set()
-
-    @hang.setter
-    def hang(self, value: bool) -> None:
-        (self._hang.set if value else self._hang.clear)()
-
-    def fail_next_http(
-        self, status: int, body: bytes = b"", content_type: str = "text/plain"
-    ) -> None:
-        """Answer the next authenticated request with this raw response (UTF-8 ``body``)."""
-        with self._http_lock:
-            self._failures.append((status, body, content_type))
-
-    def hold(self) -> bool:
-        """Block while ``hang`` is set; True means the request must go unanswered."""
-        if not self._hang.is_set():
-            return False
-        while self._hang.is_set() and not self.stopping.wait(0.05):
-            pass
-        return True
-
-    def next_failure(self) -> tuple[int, bytes, str] | None:
-        with self._http_lock:
-            return self._failures.popleft() if self._failures else None
-
-    def record_http(
-        self, method: str, path: str, status: int, authorization: str | None, content_type: str
-    ) -> None:
-        scheme = authorization.split(" ", 1)[0] if authorization else None
-        record = HttpRecord(method, path, status, scheme, content_type)
-        with self._http_lock:
-            self._http.append(record)
-
-    def process(self, xml: bytes, wire: bytes, user: str, content_type: str) -> tuple[int, bytes]:
-        """Answer one SOAP request with an HTTP status and response envelope."""
-        raise NotImplementedError
-
-
-class SecureHTTPServer(ThreadingHTTPServer):
-    """Threaded HTTP(S) server on 127.0.0.1 that can drop every open connection on stop."""
-
-    daemon_threads = True
-
-    def __init__(
-        self, endpoint: HttpControls, auth: AuthConfig, ssl_context: ssl.SSLContext | None
-    ) -> None:
-        self.endpoint, self.auth, self.ssl_context = endpoint, auth, ssl_context
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(("127.0.0.1", 0), _RequestHandler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind() would do a reverse DNS lookup that loopback does not need.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = "127.0.0.1", self.server_address[1]
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        sock, address = super().get_request()
-        if self.ssl_context is not None:
-            # Handshake later, in the connection's thread, so a bad client can't stall accept().
-            sock = self.ssl_context.wrap_socket(
-                sock, server_side=True, do_handshake_on_connect=False
-            )
-        with self._connections_lock:
-            self._connections.add(sock)
-        return sock, address
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._connections_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        """Unblock handler threads waiting on keep-alive connections so they can be joined."""
-        with self._connections_lock:
-            connections = list(self._connections)
-        for sock in connections:
-            with contextlib.suppress(OSError, ValueError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        exc = sys.exc_info()[1]
-        # Clients going away (timeouts, rejected certificates) are expected; bugs are kept.
-        if exc is not None and not isinstance(exc, OSError) and not self.endpoint.stopping.is_set():
-            self.endpoint.errors.append(exc)
-
-
-class _RequestHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive: NTLM authenticates the connection, not requests
-    server_version = "Microsoft-HTTPAPI/2.0"
-    sys_version = ""
-    disable_nagle_algorithm = True  # headers and body go out in separate writes
-    server: SecureHTTPServer
-
-    def setup(self) -> None:
-        super().setup()
-        if isinstance(self.connection, ssl.SSLSocket):
-            self.connection.do_handshake()
-        self.auth = ConnectionAuth(self.server.auth)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self._reply(405 if urlsplit(self.path).path == "/wsman" else 404, b"", "text/plain")
-
-    def do_POST(self) -> None:
-        endpoint = self.server.endpoint
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if endpoint.hold():
-            self.close_connection = True
-            return
-        if urlsplit(self.path).path != "/wsman":
-            self._reply(404, b"", "text/plain")
-            return
-        user, challenges = self.auth.authenticate(self.headers.get("Authorization"))
-        content_type = self.headers.get("Content-Type", "")
-        encrypted = is_encrypted(content_type)
-        if user is None or (encrypted and self.auth.context is None):
-            self._reply(401, b"", None, challenges or self.server.auth.challenges())
-            return
-        context = self.auth.context if encrypted else None
-        try:
-            xml = decrypt(context, body) if context is not None else body
-        except ValueError:
-            self._reply(400, b"", "text/plain")
-            return
-        failure = endpoint.next_failure()
-        if failure is not None:
-            self._reply(*failure)
-        elif not xml.strip():
-            self._reply(200, b"", None)  # pywinrm's empty POST that sets up encryption
-        else:
-            try:
-                status, response = endpoint.process(xml, body, user, content_type)
-            except Dropped:
-                self.close_connection = True
-                return
-            if context is not None:
-                self._reply(status, encrypt(context, response), ENCRYPTED_CONTENT_TYPE)
-            else:
-                self._reply(status, response, "application/soap+xml;charset=UTF-8")
-
-    def _reply(
-        self, status: int, body: bytes, content_type: str | None, challenges: Sequence[str] = ()
-    ) -> None:
-        # Logged before sending so a test that has its response can already see the record.
-        headers = self.headers
-        self.server.endpoint.record_http(
-            self.command, self.path, status, headers["Authorization"], headers["Content-Type"] or ""
-        )
-        self.send_response(status)
-        for challenge in challenges:
-            self.send_header("WWW-Authenticate", challenge)
-        if content_type is not None:
-            self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)

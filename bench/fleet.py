@@ -1,0 +1,159 @@
+"""Benchmark: check a simulated fleet over WinRM and print requests, wall time, CPU and memory.
+
+    uv run python bench/fleet.py [--hosts 1000] [--latency-ms 50] [--workers 32]
+
+The simulated hosts run in a child process, so the figures for the checker are its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import resource
+import statistics
+import sys
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import winrm  # noqa: E402
+
+from bot.i18n import catalog  # noqa: E402
+from checks.collect.winrm import winrm_collect  # noqa: E402
+from checks.fleet import DEFAULT_WORKERS, check_fleet  # noqa: E402
+from checks.inventory import Inventory  # noqa: E402
+from checks.report import Status  # noqa: E402
+from tests.support.fleet import SimulatedFleet  # noqa: E402
+from tests.support.fleet_profiles import HostProfile, load_profile  # noqa: E402
+
+USER, PASSWORD = "svc-backupcheck", "Bench-Password-1"
+# The naive way: one command (and one shell) per fact the probe gathers in one go.
+NAIVE_FACTS = [
+    "Get-CimInstance Win32_Volume",
+    "Get-CimInstance Win32_ShadowStorage",
+    "Get-WBPolicy",
+    "Get-WBVolume -AllVolumes",
+    "Get-WBBackupTarget -Policy (Get-WBPolicy)",
+    "Get-WBSchedule -Policy (Get-WBPolicy)",
+    "Get-WBSummary",
+]
+
+
+def serve(names: list[str], latency_ms: int, pipe: Connection) -> None:
+    """Child process: run the simulated fleet until told to stop, then report its counters."""
+    seed = load_profile(ROOT / "tests" / "fixtures" / "hosts" / "fs01.json")
+    profile = HostProfile(snapshot=seed.snapshot, latency_ms=latency_ms, fault=None)
+    with SimulatedFleet({n: profile for n in names}, users={USER: PASSWORD}) as fleet:
+        pipe.send({n: fleet.address_of(n) for n in names})
+        pipe.recv()
+        pipe.send({n: (len(fleet.actions_for(n)), fleet.http_requests_for(n)) for n in names})
+        pipe.recv()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hosts", type=int, default=1000)
+    parser.add_argument("--latency-ms", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
+    parser.add_argument("--baseline-hosts", type=int, default=20)
+    args = parser.parse_args()
+
+    names = [f"host{n:04}" for n in range(args.hosts)]
+    baseline_names = [f"naive{n:03}" for n in range(args.baseline_hosts)]
+    ours, child = multiprocessing.Pipe()
+    server = multiprocessing.Process(
+        target=serve, args=(names + baseline_names, args.latency_ms, child), daemon=True
+    )
+    server.start()
+    addresses: dict[str, tuple[str, int]] = ours.recv()
+
+    inventory = Inventory.model_validate(
+        {
+            "defaults": {"credential": "bench", "deadline_s": 120},
+            "credentials": {"bench": {"username": USER, "password_env": "BENCH_PASSWORD"}},
+            "servers": [
+                {"name": n, "address": addresses[n][0], "port": addresses[n][1]} for n in names
+            ],
+        }
+    )
+    collect = winrm_collect(inventory, {"BENCH_PASSWORD": PASSWORD})
+    durations: list[float] = []
+
+    def timed(server_: object) -> object:
+        started = time.perf_counter()
+        try:
+            return collect(server_)  # type: ignore[arg-type]
+        finally:
+            durations.append(time.perf_counter() - started)
+
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+    wall_started = time.perf_counter()
+    reports = check_fleet(inventory.resolved(), timed, catalog("en"), workers=args.workers)  # type: ignore[arg-type]
+    wall = time.perf_counter() - wall_started
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+
+    naive_started = time.perf_counter()
+    for name in baseline_names:
+        address, port = addresses[name]
+        session = winrm.Session(
+            f"http://{address}:{port}/wsman", auth=(USER, PASSWORD), transport="ntlm"
+        )
+        for fact in NAIVE_FACTS:
+            session.run_ps(fact)
+    naive_wall = time.perf_counter() - naive_started
+
+    ours.send("counters")
+    counters: dict[str, tuple[int, int]] = ours.recv()
+    ours.send("stop")
+    server.join(timeout=30)
+    fleet_usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    fleet_cpu = fleet_usage.ru_utime + fleet_usage.ru_stime
+
+    ws_ours = statistics.mean(counters[n][0] for n in names)
+    http_ours = statistics.mean(counters[n][1] for n in names)
+    ws_naive = statistics.mean(counters[n][0] for n in baseline_names)
+    http_naive = statistics.mean(counters[n][1] for n in baseline_names)
+    per_check = http_ours * args.latency_ms / 1000
+    ideal = args.hosts * per_check / args.workers
+    statuses = {s.value: sum(r.status is s for r in reports) for s in Status}
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    print(f"hosts {args.hosts}, latency {args.latency_ms} ms per request, pool {args.workers}")
+    print(f"results: {', '.join(f'{k} {v}' for k, v in statuses.items() if v)}")
+    print(
+        f"WS-Management requests per check: {ws_ours:.2f} (naive, one command per fact: "
+        f"{ws_naive:.2f}, {ws_naive / ws_ours:.1f}x)"
+    )
+    print(
+        f"HTTP requests per check incl. NTLM handshake: {http_ours:.2f} (naive: {http_naive:.2f})"
+    )
+    print(
+        f"per-check latency floor: {per_check * 1000:.0f} ms; one check took "
+        f"p50 {statistics.median(durations) * 1000:.0f} ms, "
+        f"p99 {sorted(durations)[int(len(durations) * 0.99) - 1] * 1000:.0f} ms"
+    )
+    print(
+        f"wall time: {wall:.2f} s; ideal {ideal:.2f} s (hosts x per-check latency / pool); "
+        f"ratio {wall / ideal:.2f}"
+    )
+    print(
+        f"naive baseline: {naive_wall / max(1, args.baseline_hosts) * 1000:.0f} ms per host, "
+        f"serially ({args.baseline_hosts} hosts)"
+    )
+    print(f"checker CPU: {cpu * 1000 / args.hosts:.1f} ms per host check ({cpu:.1f} s in all)")
+    print(f"checker peak memory (max RSS): {peak_mb:.0f} MB")
+    cores = len(os.sched_getaffinity(0))
+    print(
+        f"simulated fleet CPU: {fleet_cpu:.1f} s on the same {cores} cores "
+        f"(both processes together: {(cpu + fleet_cpu) / (wall + naive_wall) * 100 / cores:.0f}% "
+        f"of the machine during the run)"
+    )
+
+
+if __name__ == "__main__":
+    main()

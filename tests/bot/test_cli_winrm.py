@@ -1,0 +1,97 @@
+"""`backupcheck check SERVER…` end to end: config file, environment secret, simulated hosts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from checks.report import Report
+from tests.bot.conftest import Run
+from tests.conftest import ENVIRON, PASSWORD, inventory_for
+from tests.support.fleet import SimulatedFleet
+
+
+def _config(tmp_path: Path, fleet: SimulatedFleet, names: list[str], **settings: Any) -> str:
+    inventory = inventory_for(fleet, names, **settings)
+    path = tmp_path / "backupcheck.yaml"
+    path.write_text(
+        yaml.safe_dump(inventory.model_dump(mode="json", exclude_none=True)), encoding="utf-8"
+    )
+    return str(path)
+
+
+def test_check_fs01_over_ntlm_shows_d_critical_with_85_mb(
+    run: Run, tmp_path: Path, fleet: SimulatedFleet
+) -> None:
+    config = _config(tmp_path, fleet, ["fs01"])
+    result = run("check", "fs01", "--config", config, env=ENVIRON)
+    assert result.returncode == 2, result.stderr
+    assert "SERVER01: volumes" in result.stdout
+    assert "Free at least 85 MB on D:." in result.stdout
+    assert result.stdout.strip().splitlines()[-1].startswith("SERVER01: CRITICAL. D: has 235 MB")
+    assert PASSWORD not in result.stdout + result.stderr
+
+
+def test_check_fs01_over_https_with_basic(
+    run: Run, tmp_path: Path, tls_fleet: SimulatedFleet
+) -> None:
+    config = _config(
+        tmp_path, tls_fleet, ["fs01"], transport="basic", ca_bundle=str(tls_fleet.ca_cert_path)
+    )
+    result = run("check", "fs01", "-c", config, "-f", "json", env=ENVIRON)
+    assert result.returncode == 2, result.stderr
+    (report,) = [Report.model_validate(r) for r in json.loads(result.stdout)]
+    d = next(v for v in report.volumes if v.letter == "D:")
+    assert (d.status.value, d.shortfall_bytes) == ("critical", 89128960)
+
+
+def test_check_all_prints_a_summary_worst_first_and_exits_with_the_worst(
+    run: Run, tmp_path: Path, fleet: SimulatedFleet
+) -> None:
+    config = _config(tmp_path, fleet, ["jp01", "fault-refused", "fs01"])
+    result = run("check", "--all", "-c", config, env=ENVIRON)
+    assert result.returncode == 2, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("│ ")]
+    hosts = [row.split("│")[1].strip() for row in rows if row.split("│")[1].strip()]
+    assert hosts[:3] == ["SERVER01", "fault-refused", "ファイルサーバー01"]
+    assert "connection refused" in result.stdout
+
+
+def test_json_is_an_array_with_one_report_per_server(
+    run: Run, tmp_path: Path, fleet: SimulatedFleet
+) -> None:
+    config = _config(tmp_path, fleet, ["fs01", "dc01", "fault-http-401"])
+    result = run("check", "fs01", "DC01", "fault-http-401", "-c", config, "-f", "json", env=ENVIRON)
+    reports = [Report.model_validate(r) for r in json.loads(result.stdout)]
+    assert [r.status.value for r in reports] == ["critical", "critical", "unknown"]
+    assert (
+        reports[2]
+        .findings[0]
+        .message.startswith(
+            "fault-http-401 could not be checked: authentication failed for svc-backupcheck"
+        )
+    )
+    assert result.returncode == 2  # critical outranks unknown, as in Icinga's worst-state order
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("fs1", "unknown server 'fs1'. Did you mean fs01?"),
+        ("nowhere", "unknown server 'nowhere': it is not in the config's servers."),
+        ("fs01;calc", "'fs01;calc' is not a server name"),
+    ],
+)
+def test_an_unknown_name_contacts_no_host(
+    run: Run, tmp_path: Path, fleet: SimulatedFleet, name: str, message: str
+) -> None:
+    config = _config(tmp_path, fleet, ["fs01"])
+    before = fleet.http_requests_for("fs01")
+    result = run("check", "fs01", name, "-c", config, env=ENVIRON)
+    assert result.returncode == 3
+    assert message in result.stderr
+    assert fleet.http_requests_for("fs01") == before
