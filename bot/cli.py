@@ -19,6 +19,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from bot.config import Config, ConfigError, load_config
 from bot.i18n import catalog
 from bot.nagios import render_nagios, render_nagios_fleet
+from bot.serve import MissingSecret
+from bot.serve import serve as run_bot
 from bot.terminal import print_report, summary_table
 from checks.collect.errors import CollectError
 from checks.collect.local import LocalCollector
@@ -174,6 +176,32 @@ def evaluate_file(
     except InvalidSnapshot as error:
         _fail(t, f"{file}: {error}")
     _emit(evaluate(snapshot, datetime.now(UTC), t), output, t)
+
+
+class ServeMode(StrEnum):
+    """How the bot connects to Slack."""
+
+    SOCKET = "socket"
+    HTTP = "http"
+
+
+@app.command()
+def serve(
+    mode: Annotated[
+        ServeMode | None,
+        typer.Option("--mode", help="socket (default: no public URL needed) or http."),
+    ] = None,
+    port: Annotated[int | None, typer.Option("--port", help="HTTP mode's port.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Run the Slack bot (tokens: SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_SIGNING_SECRET)."""
+    settings, t = _settings(None, config)
+    logging.getLogger().setLevel(logging.INFO)
+    chosen = mode.value if mode else settings.slack.mode
+    try:
+        run_bot(settings, chosen, port or settings.slack.http_port, os.environ)
+    except MissingSecret as error:
+        _fail(t, str(error))
 
 
 @app.command()

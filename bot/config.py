@@ -5,10 +5,10 @@ from __future__ import annotations
 import difflib
 import os
 from pathlib import Path
-from typing import get_args
+from typing import Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from checks.i18n import Lang
 from checks.inventory import Inventory
@@ -22,12 +22,31 @@ class ConfigError(ValueError):
     """The configuration cannot be used; the message is one sentence naming the place."""
 
 
+class SlackSettings(BaseModel):
+    """How the bot talks to Slack, and who may use it. Tokens come from the environment."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    # GovSlack and test stand-ins have their own Web API base URL; $SLACK_API_URL overrides it.
+    api_url: str | None = Field(default=None, pattern=r"^https?://")
+    mode: Literal["socket", "http"] = "socket"
+    http_port: int = Field(default=3000, ge=1, le=65535)
+    command: str = Field(default="/backupcheck", pattern=r"^/[a-z0-9_-]{1,31}$")
+    # Empty lists mean everyone in the workspace may run checks.
+    allowed_users: list[str] = Field(default_factory=list)
+    allowed_usergroups: list[str] = Field(default_factory=list)
+    allowed_channels: list[str] = Field(default_factory=list)
+    use_user_locale: bool = True
+    check_workers: int = Field(default=8, ge=1, le=256)
+
+
 class Config(Inventory):
     """Every setting of backupcheck; each has a default, so an empty file is valid."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     language: Lang = "en"
+    slack: SlackSettings = SlackSettings()
 
 
 def load_config(path: Path | None) -> Config:

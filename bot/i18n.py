@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from checks.i18n import CHECKS_LOCALES, Catalog, Lang
@@ -10,6 +11,7 @@ BOT_LOCALES = Path(__file__).with_name("locales")
 LOCALE_DIRECTORIES = (CHECKS_LOCALES, BOT_LOCALES)
 
 
+@cache
 def catalog(lang: Lang) -> Catalog:
-    """The full catalog for one language."""
+    """The full catalog for one language (built once; catalogs are read-only)."""
     return Catalog(lang, LOCALE_DIRECTORIES)

@@ -27,14 +27,13 @@ Clock = Callable[[], datetime]
 def check_one(server: Server, collect: Collect, catalog: Catalog, clock: Clock) -> Report:
     """Collect and evaluate one server; every failure becomes an `unknown` report."""
     try:
-        snapshot = collect(server)
+        return evaluate(collect(server), clock(), catalog)
     except CollectError as error:
         return unknown_report(server.name, error.reason, clock(), catalog)
     except Exception as error:  # a bug met by one host must not stop the others
         logger.exception("internal error while checking %s", server.name)
         reason = catalog.text("fleet.internal_error", kind=type(error).__name__)
         return unknown_report(server.name, reason, clock(), catalog)
-    return evaluate(snapshot, clock(), catalog)
 
 
 def check_fleet(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -147,6 +148,11 @@ class Inventory(_Strict):
 
     def resolved(self) -> list[Server]:
         """Every server with defaults applied: its own value, else `defaults:`, else built-in."""
+        return list(self._resolved)
+
+    @cached_property
+    def _resolved(self) -> tuple[Server, ...]:
+        # The inventory is frozen, so this is worked out once, not on every slash command.
         servers = []
         for entry in self.servers:
             merged: dict[str, object] = {}
@@ -158,7 +164,7 @@ class Inventory(_Strict):
             merged.setdefault("timezone", None)
             merged.setdefault("ca_bundle", None)
             servers.append(Server.model_validate(merged))
-        return servers
+        return tuple(servers)
 
     def find(self, name: str) -> Server | None:
         """The server with this name: case-insensitive, and a short name matches its FQDN."""

@@ -71,6 +71,9 @@ class WinRMCollector:
     def _run(self) -> tuple[bytes, bytes, int]:
         protocol = self._protocol()
         deadline = time.monotonic() + self.server.deadline_s
+        # Proxies were settled when the session was built; re-reading them from the environment
+        # on every request costs a fifth of a check's CPU.
+        protocol.transport.build_session().trust_env = False
         shell_id = protocol.open_shell(codepage=UTF8_CODEPAGE, noprofile=True)
         try:
             command_id = protocol.run_command(shell_id, self._command.command_line)
@@ -131,7 +134,10 @@ class WinRMCollector:
             "read_timeout_sec": server.read_timeout_s,
             "operation_timeout_sec": server.operation_timeout_s,
             "message_encryption": "auto",
-            "proxy": None,
+            # Not None: pywinrm turns None into a no_proxy setting that requests applies by
+            # rewriting os.environ for each request, which races between checking threads
+            # (KeyError: 'no_proxy'). Empty proxies mean "no proxy" without touching it.
+            "proxy": "",
         }
         if server.transport == "certificate":
             options["cert_pem"] = str(credential.cert_pem)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import re
 import time
 from collections.abc import Callable
@@ -201,3 +202,33 @@ def test_faults_never_hold_up_the_other_hosts(fleet: SimulatedFleet, en: Catalog
 def test_the_collector_never_contacts_a_host_outside_its_server_entry(tmp_path: Path) -> None:
     # The collector only knows the Server it was given; the inventory is the only source of those.
     assert "address" in Server.model_fields
+
+
+class RecordingEnviron(dict[str, str]):
+    """os.environ's stand-in for one test: remembers every write."""
+
+    def __init__(self, initial: dict[str, str]) -> None:
+        super().__init__(initial)
+        self.writes: list[str] = []
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self.writes.append(f"set {key}")
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.writes.append(f"del {key}")
+        super().__delitem__(key)
+
+
+def test_a_check_never_writes_to_the_process_environment(
+    fleet: SimulatedFleet, server_of: ServerOf, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # requests rewrites os.environ["no_proxy"] around each request when given a no_proxy
+    # setting; with 32 checking threads, another thread reading the environment then failed
+    # with KeyError: 'no_proxy' (seen in bench/fleet.py). Basic auth: the simulated hosts'
+    # NTLM acceptor sets a variable of its own in this process.
+    environ = RecordingEnviron(dict(os.environ))
+    monkeypatch.setattr(os, "environ", environ)
+    snapshot = WinRMCollector(server_of(fleet, "fs01", transport="basic"), CREDENTIAL).collect()
+    assert snapshot == SEED
+    assert environ.writes == []

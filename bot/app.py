@@ -1,0 +1,69 @@
+"""Builds the bolt App: the Slack client, the shared services, and the listeners. Nothing else."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+
+from bot.authz import Authorizer
+from bot.check_service import CheckService
+from bot.config import Config
+from bot.listeners import register
+from bot.services import Services
+from bot.slack_client import web_client
+from bot.user_language import LanguagePicker
+from checks.collect.winrm import winrm_collect
+from checks.fleet import Collect
+
+logger = logging.getLogger(__name__)
+# bolt's listener threads only parse, ack and hand off; checks run in CheckService's pool.
+LISTENER_THREADS = 16
+
+
+def build_app(
+    config: Config,
+    *,
+    bot_token: str,
+    signing_secret: str = "",
+    api_url: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    collect: Collect | None = None,
+    listener_pool: ThreadPoolExecutor | None = None,
+) -> tuple[App, Services]:
+    """The App and its services; `collect` defaults to the WinRM collector."""
+    client = web_client(bot_token, api_url or config.slack.api_url)
+    services = Services(
+        checks=CheckService(
+            config, collect or winrm_collect(config, environ or {}), config.slack.check_workers
+        ),
+        authorizer=Authorizer(config.slack, client),
+        languages=LanguagePicker(config.language, config.slack.use_user_locale, client),
+        command=config.slack.command,
+    )
+    app = App(
+        client=client,
+        signing_secret=signing_secret,
+        # Listeners only ack and hand off to the check pool, so running them on the request's
+        # own thread is quicker than bolt's default hand-over to another thread and back.
+        process_before_response=True,
+        listener_executor=listener_pool
+        or ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="bolt"),
+    )
+    app.error(_log_error)
+    register(app, services)
+    return app, services
+
+
+def _log_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+    # A bad payload must never take the bot down; Slack gets a plain 500 for that one request.
+    logger.error(
+        "listener failed on a %s payload: %s",
+        body.get("type", "?"),
+        type(error).__name__,
+        exc_info=error,
+    )
+    return BoltResponse(status=500, body="")

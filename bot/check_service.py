@@ -1,0 +1,72 @@
+"""Runs checks for Slack in a pool of their own, so a slow host never delays bolt's listeners."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from checks.fleet import Collect, Progress, check_fleet
+from checks.i18n import Catalog
+from checks.inventory import Inventory, Server
+from checks.report import Report
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Names typed in Slack, resolved against the inventory."""
+
+    servers: tuple[Server, ...]
+    unknown: tuple[tuple[str, str | None], ...]  # (name as typed, closest known name)
+
+
+class CheckService:
+    """The inventory, the collect function and a worker pool, shared by all listeners."""
+
+    def __init__(self, inventory: Inventory, collect: Collect, workers: int) -> None:
+        self.inventory = inventory
+        self._collect = collect
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="slack-check")
+
+    def resolve(self, names: Sequence[str]) -> Resolution:
+        """Servers for names; unknown names come back with a suggestion and are never contacted."""
+        servers: list[Server] = []
+        unknown: list[tuple[str, str | None]] = []
+        for name in names:
+            server = self.inventory.find(name)
+            if server is None:
+                unknown.append((name, self.inventory.suggest(name)))
+            elif server not in servers:
+                servers.append(server)
+        return Resolution(tuple(servers), tuple(unknown))
+
+    def all_servers(self) -> list[Server]:
+        """Every server in the inventory."""
+        return self.inventory.resolved()
+
+    def check(
+        self, servers: Sequence[Server], t: Catalog, progress: Progress | None = None
+    ) -> list[Report]:
+        """Reports for servers, in order; failures are `unknown` reports, never exceptions."""
+        return check_fleet(servers, self._collect, t, progress=progress)
+
+    def submit(self, job: Callable[[], None]) -> Future[None]:
+        """Run job in the check pool; its errors are logged, never lost silently."""
+        future = self._pool.submit(job)
+        future.add_done_callback(_log_failure)
+        return future
+
+    def shutdown(self, wait: bool = True, cancel_queued: bool = False) -> None:
+        """Stop the pool: running checks finish when wait is set; queued ones may be dropped."""
+        self._pool.shutdown(wait=wait, cancel_futures=cancel_queued)
+
+
+def _log_failure(future: Future[None]) -> None:
+    if future.cancelled():
+        return
+    error = future.exception()
+    if error is not None:
+        logger.error("a Slack check job failed", exc_info=error)

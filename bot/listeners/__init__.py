@@ -1,0 +1,14 @@
+"""Registers every listener kind on the bolt App."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.listeners import actions, commands
+from bot.services import Services
+
+
+def register(app: App, services: Services) -> None:
+    """Wire the slash command and the buttons."""
+    commands.register(app, services)
+    actions.register(app, services)

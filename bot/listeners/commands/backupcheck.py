@@ -1,0 +1,91 @@
+"""`/backupcheck …`: ack within Slack's 3 seconds, check in the background, then respond."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from slack_bolt import Ack
+from slack_sdk.models.blocks import Block
+
+from bot.blocks import help_blocks, report_blocks, summary_blocks
+from bot.responder import Responder
+from bot.services import Services
+from bot.slash_text import parse_slash_text
+from checks.i18n import Catalog
+from checks.inventory import Server
+from checks.report import Report
+
+# A response_url takes five posts; individual reports beyond this become one summary.
+MAX_SEPARATE_REPORTS = 4
+PROGRESS_UPDATES = 2
+
+
+def handle_backupcheck(services: Services, ack: Ack, command: dict[str, str]) -> None:
+    """Answer one slash command; never raises on odd input."""
+    user = str(command.get("user_id", ""))
+    t = services.catalog_for(user)
+    refusal = services.authorizer.refusal(user, command.get("channel_id"))
+    if refusal is not None:
+        ack(text=t.text(refusal))
+        return
+    request = parse_slash_text(str(command.get("text", "")))
+    if request.action in ("help", "windows"):
+        ack(blocks=_dicts(help_blocks(t, services.command, request.understood)))
+        return
+    if request.action == "all":
+        servers = services.checks.all_servers()
+        if not servers:
+            ack(text=t.text("error.no_servers"))
+            return
+    else:
+        resolution = services.checks.resolve(request.servers)
+        if resolution.unknown:
+            name, hint = resolution.unknown[0]
+            key = "error.unknown_server_hint" if hint else "error.unknown_server"
+            ack(text=t.text(key, name=name, hint=hint))
+            return
+        servers = list(resolution.servers)
+    names = ", ".join(s.name for s in servers) if len(servers) <= 5 else str(len(servers))
+    ack(text=t.text("slack.checking", names=names))
+    response_type = "in_channel" if request.public else "ephemeral"
+    respond = Responder(str(command.get("response_url", "")))
+    services.checks.submit(lambda: _check_and_respond(services, servers, t, respond, response_type))
+
+
+def _check_and_respond(
+    services: Services,
+    servers: Sequence[Server],
+    t: Catalog,
+    respond: Responder,
+    response_type: str,
+) -> None:
+    if len(servers) <= MAX_SEPARATE_REPORTS:
+        for report in services.checks.check(servers, t):
+            respond(_fallback(report, t), report_blocks(report, t), response_type=response_type)
+        return
+    done: list[Report] = []
+    lock = threading.Lock()
+    marks = {len(servers) * (n + 1) // (PROGRESS_UPDATES + 1) for n in range(PROGRESS_UPDATES)}
+
+    def progress(report: Report) -> None:
+        with lock:
+            done.append(report)
+            count, snapshot = len(done), list(done)
+        if count in marks and count < len(servers):
+            title = t.text("slack.summary_progress", done=count, total=len(servers))
+            respond(title, summary_blocks(snapshot, t, len(servers)), response_type=response_type)
+
+    reports = services.checks.check(servers, t, progress=progress)
+    title = t.text("summary.title", count=len(servers))
+    respond(title, summary_blocks(reports, t, len(servers)), response_type=response_type)
+
+
+def _fallback(report: Report, t: Catalog) -> str:
+    """The notification text (what phones and screen readers show)."""
+    return f"{report.host}: {t.text(f'status.{report.status.value}')}"
+
+
+def _dicts(blocks: list[Block]) -> list[dict[str, Any]]:
+    return [block.to_dict() for block in blocks]

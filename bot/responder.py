@@ -1,0 +1,56 @@
+"""Posts to a Slack response_url, retrying rate limits and transient failures like the Web API."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.models.blocks import Block
+from slack_sdk.webhook import WebhookClient
+
+logger = logging.getLogger(__name__)
+
+
+class Responder:
+    """Answers one slash command or button press through its response_url."""
+
+    def __init__(self, response_url: str) -> None:
+        # bolt's own respond() has no retry handlers: a 429 there would lose the answer.
+        self._client = WebhookClient(
+            url=response_url,
+            retry_handlers=[
+                ConnectionErrorRetryHandler(max_retry_count=2),
+                RateLimitErrorRetryHandler(max_retry_count=3),
+                ServerErrorRetryHandler(max_retry_count=2),
+            ],
+        )
+
+    def __call__(
+        self,
+        text: str,
+        blocks: Sequence[Block] | None = None,
+        *,
+        response_type: str | None = None,
+        replace_original: bool | None = None,
+    ) -> bool:
+        """Post; False (and a log line) when Slack refused it, e.g. an expired response_url."""
+        body: dict[str, Any] = {"text": text or " "}
+        if blocks is not None:
+            body["blocks"] = [block.to_dict() for block in blocks]
+        if response_type is not None:
+            body["response_type"] = response_type
+        if replace_original is not None:
+            body["replace_original"] = replace_original
+        response = self._client.send_dict(body)
+        if response.status_code != 200:
+            logger.warning(
+                "Slack refused a response: HTTP %d %s", response.status_code, response.body[:200]
+            )
+            return False
+        return True

@@ -1,0 +1,108 @@
+"""`backupcheck serve`: runs the bot in Socket Mode (default) or behind an HTTP endpoint."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Iterable, Mapping
+from socketserver import ThreadingMixIn
+from types import FrameType
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.types import StartResponse
+
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from bot.app import build_app
+from bot.config import Config
+
+logger = logging.getLogger(__name__)
+EVENTS_PATH = "/slack/events"
+# Checks keep threads busy with NTLM and XML work; with the GIL's default 5 ms turns an ack
+# waits out several of them. Shorter turns keep acks fast for a little throughput.
+GIL_SWITCH_INTERVAL_S = 0.0005
+
+
+def tune_interpreter() -> None:
+    """Favour the latency of acks over the throughput of checks (a process-wide setting)."""
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+
+
+class MissingSecret(ValueError):
+    """A token the chosen mode needs is not in the environment."""
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+    # socketserver's default backlog of 5 refuses connections when Slack sends a burst.
+    request_queue_size = 128
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        logger.debug("http: " + format, *args)
+
+
+def make_http_server(app: App, port: int, host: str = "") -> WSGIServer:
+    """A threaded WSGI server that hands EVENTS_PATH to bolt (which checks every signature)."""
+    wsgi = SlackRequestHandler(app)
+
+    def application(env: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if env.get("PATH_INFO") != EVENTS_PATH:
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"not found"]
+        return wsgi(env, start_response)
+
+    return make_server(host, port, application, _ThreadingWSGIServer, _QuietHandler)
+
+
+def _require(environ: Mapping[str, str], name: str, why: str) -> str:
+    value = environ.get(name, "").strip()
+    if not value:
+        raise MissingSecret(f"{name} is not set: {why}")
+    return value
+
+
+def serve(config: Config, mode: str, port: int, environ: Mapping[str, str]) -> None:
+    """Run until SIGTERM or SIGINT; in-flight checks finish before the process exits."""
+    bot_token = _require(environ, "SLACK_BOT_TOKEN", "the bot token (xoxb-…) of the Slack app")
+    tune_interpreter()
+    api_url = environ.get("SLACK_API_URL") or config.slack.api_url
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        logger.info("received signal %d, stopping", signum)
+        stop.set()
+
+    if mode == "socket":
+        app_token = _require(
+            environ, "SLACK_APP_TOKEN", "the app-level token (xapp-…) for Socket Mode"
+        )
+        app, services = build_app(config, bot_token=bot_token, api_url=api_url, environ=environ)
+        handler = SocketModeHandler(app, app_token=app_token)
+        handler.connect()  # type: ignore[no-untyped-call]
+        logger.info("connected to Slack in Socket Mode")
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        stop.wait()
+        handler.close()  # type: ignore[no-untyped-call]
+    else:
+        secret = _require(
+            environ, "SLACK_SIGNING_SECRET", "HTTP mode verifies every request with it"
+        )
+        app, services = build_app(
+            config, bot_token=bot_token, signing_secret=secret, api_url=api_url, environ=environ
+        )
+        server = make_http_server(app, port)
+        thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
+        thread.start()
+        logger.info("listening for Slack on port %d at %s", port, EVENTS_PATH)
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        stop.wait()
+        server.shutdown()
+    services.checks.shutdown(wait=True)

@@ -1,0 +1,27 @@
+"""The Slack Web API client: a configurable base URL, and retries for 429s, 5xx and drops."""
+
+from __future__ import annotations
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+DEFAULT_API_URL = "https://slack.com/api/"
+
+
+def web_client(token: str, api_url: str | None = None) -> WebClient:
+    """A WebClient that waits out rate limits (Retry-After) and retries transient failures."""
+    base_url = api_url or DEFAULT_API_URL
+    return WebClient(
+        token=token,
+        base_url=base_url if base_url.endswith("/") else base_url + "/",
+        # slack_sdk retries a connection error once by default and never a 429 on its own.
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )

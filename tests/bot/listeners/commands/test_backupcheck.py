@@ -1,0 +1,219 @@
+"""`/backupcheck` over Socket Mode and HTTP, against a loopback Slack and simulated hosts."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.app import build_app
+from bot.config import Config
+from bot.serve import EVENTS_PATH, make_http_server
+from tests.bot.conftest import SIGNING_SECRET, Bot
+from tests.conftest import inventory_for
+from tests.support.fleet import SimulatedFleet
+from tests.support.slack_api import BOT_TOKEN, SlackStandIn
+from tests.support.slack_blocks import check_blocks
+from tests.support.slack_harness import socket_mode
+from tests.support.slack_signing import post, sign, slash_command_body
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def _text(blocks: object) -> str:
+    return str(blocks)
+
+
+def test_a_check_acks_at_once_then_posts_the_report(
+    stand_in: SlackStandIn, socket_bot: Bot
+) -> None:
+    url = stand_in.response_url()
+    delivery = stand_in.deliver_slash_command(text="fs01", response_url=url)
+    ack = delivery.wait_ack(timeout=3.0)
+    assert ack.elapsed < 3.0
+    assert ack.payload is not None
+    assert ack.payload["text"] == "Checking fs01…"
+    (response,) = stand_in.wait_for_response(1, timeout=20)
+    assert response.body is not None
+    assert response.body["response_type"] == "ephemeral"
+    blocks = response.body["blocks"]
+    check_blocks(blocks)
+    text = _text(blocks)
+    assert ":red_circle: SERVER01: CRITICAL" in text
+    assert "Free at least 85 MB on D:" in text
+    assert "'action_id': 'recheck'" in text
+    assert socket_bot.contacted == [socket_bot.services.checks.resolve(["fs01"]).servers[0].address]
+
+
+def test_pressing_recheck_runs_the_check_again_and_replaces_the_message(
+    stand_in: SlackStandIn, socket_bot: Bot
+) -> None:
+    url = stand_in.response_url()
+    delivery = stand_in.deliver_block_action("recheck", value="SERVER01", response_url=url)
+    delivery.wait_ack(timeout=3.0)
+    # SERVER01 is the host name the probe reported; the inventory knows the server as fs01.
+    (response,) = stand_in.wait_for_response(1, timeout=20)
+    assert response.body is not None
+    assert response.body.get("replace_original") is False
+    assert "unknown server" in response.body["text"]
+    url = stand_in.response_url()
+    stand_in.deliver_block_action("recheck", value="fs01", response_url=url).wait_ack(3.0)
+    (response,) = stand_in.wait_for_response(1, timeout=20, id=url.rsplit("/", 1)[-1])
+    assert response.body is not None
+    assert response.body["replace_original"] is True
+    assert "Free at least 85 MB on D:" in _text(response.body["blocks"])
+    assert len(socket_bot.contacted) == 1
+
+
+def test_public_posts_in_the_channel(stand_in: SlackStandIn, socket_bot: Bot) -> None:
+    stand_in.deliver_slash_command(text="dc01 public").wait_ack(3.0)
+    (response,) = stand_in.wait_for_response(1, timeout=20)
+    assert response.body is not None
+    assert response.body["response_type"] == "in_channel"
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("zzz99", "unknown server 'zzz99': it is not in the config's servers."),
+        ("fs1", "unknown server 'fs1'. Did you mean fs01?"),
+    ],
+)
+def test_an_unknown_name_is_answered_and_contacts_no_host(
+    stand_in: SlackStandIn, socket_bot: Bot, text: str, answer: str
+) -> None:
+    ack = stand_in.deliver_slash_command(text=text).wait_ack(3.0)
+    assert ack.payload == {"text": answer}
+    time.sleep(0.2)
+    assert socket_bot.contacted == []
+    assert stand_in.responses() == []
+
+
+@pytest.mark.parametrize("text", ["", "help", "rm -rf /", "x" * 5000, "🎉 \x07", "fs01; calc"])
+def test_anything_but_server_names_gets_the_usage(
+    stand_in: SlackStandIn, socket_bot: Bot, text: str
+) -> None:
+    ack = stand_in.deliver_slash_command(text=text).wait_ack(3.0)
+    assert ack.payload is not None
+    assert "/backupcheck all" in _text(ack.payload["blocks"])
+    assert socket_bot.contacted == []
+
+
+def test_several_servers_get_one_report_each_and_failures_say_why(
+    stand_in: SlackStandIn, socket_bot: Bot
+) -> None:
+    stand_in.deliver_slash_command(text="fs01 fault-refused").wait_ack(3.0)
+    responses = stand_in.wait_for_response(2, timeout=20)
+    texts = sorted(_text(r.body) for r in responses)
+    assert any("SERVER01: CRITICAL" in t for t in texts)
+    assert any("connection refused by" in t for t in texts)
+
+
+def test_all_checks_every_server_worst_first(stand_in: SlackStandIn, socket_bot: Bot) -> None:
+    stand_in.deliver_slash_command(text="all").wait_ack(3.0)
+    responses = stand_in.wait_for_response(4, timeout=30)
+    assert len(responses) == 4  # one report per server: four servers fit in separate messages
+
+
+def test_a_japanese_user_gets_japanese(stand_in: SlackStandIn, socket_bot: Bot) -> None:
+    stand_in.users["U123"].locale = "ja-JP"
+    ack = stand_in.deliver_slash_command(text="fs01").wait_ack(3.0)
+    assert ack.payload == {"text": "fs01 をチェックしています…"}
+    (response,) = stand_in.wait_for_response(1, timeout=20)
+    assert "D: で少なくとも 85 MB を空けてください。" in _text(response.body)
+
+
+@pytest.fixture
+def http_url(bot: Bot) -> Iterator[str]:
+    """The bot behind `backupcheck serve --mode http`'s own server, on a free loopback port."""
+    server = make_http_server(bot.app, 0, "127.0.0.1")
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}{EVENTS_PATH}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_http_mode_acks_and_posts_the_report(
+    stand_in: SlackStandIn, bot: Bot, http_url: str
+) -> None:
+    body = slash_command_body(text="fs01", response_url=stand_in.response_url())
+    status, text, elapsed = post(http_url, body, sign(SIGNING_SECRET, body))
+    assert (status, elapsed < 3.0) == (200, True), text
+    assert text == "Checking fs01…"  # bolt answers a plain-text ack as text/plain
+    (report,) = stand_in.wait_for_response(1, timeout=20)
+    assert "Free at least 85 MB on D:" in _text(report.body)
+
+
+def test_http_mode_refuses_forged_unsigned_and_replayed_requests(
+    stand_in: SlackStandIn, bot: Bot, http_url: str
+) -> None:
+    body = slash_command_body(text="fs01", response_url=stand_in.response_url())
+    forged = sign("not-the-secret", body)
+    replayed = sign(SIGNING_SECRET, body, timestamp=int(time.time()) - 301)
+    for headers in (forged, {}, replayed):
+        assert post(http_url, body, headers)[0] == 401
+    assert (
+        post(http_url.replace("/slack/events", "/elsewhere"), body, sign(SIGNING_SECRET, body))[0]
+        == 404
+    )
+    time.sleep(0.2)
+    assert bot.contacted == []
+
+
+def test_a_user_outside_the_allowed_lists_is_refused_and_nothing_runs(
+    stand_in: SlackStandIn, fleet: SimulatedFleet
+) -> None:
+    inventory = inventory_for(fleet, ["fs01"])
+    config = Config.model_validate(
+        {**inventory.model_dump(exclude_none=True), "slack": {"allowed_users": ["U777"]}}
+    )
+    contacted: list[str] = []
+    app, services = build_app(
+        config,
+        bot_token=BOT_TOKEN,
+        api_url=stand_in.api_url,
+        collect=lambda server: contacted.append(server.name),  # type: ignore[func-returns-value,arg-type]
+    )
+    try:
+        with socket_mode(stand_in, app):
+            stand_in.wait_connected()
+            ack = stand_in.deliver_slash_command(text="fs01", user_id="U123").wait_ack(3.0)
+            assert ack.payload is not None
+            assert ack.payload["text"].startswith("You are not allowed to run backupcheck here.")
+            stand_in.deliver_block_action("recheck", value="fs01", user_id="U123").wait_ack(3.0)
+            (refused,) = stand_in.wait_for_response(1, timeout=10)
+            assert refused.body is not None
+            assert refused.body["text"].startswith("You are not allowed")
+    finally:
+        services.checks.shutdown(wait=True)
+    assert contacted == []
+
+
+def test_payloads_the_bot_does_not_handle_never_stop_it(
+    stand_in: SlackStandIn, socket_bot: Bot
+) -> None:
+    # bolt leaves events without a listener unacknowledged (Slack retries them), and moves on.
+    stand_in.deliver_event(stand_in.message_event("hello"))
+    stand_in.deliver_block_action("no-such-button", value="x")
+    stand_in.deliver_block_action("recheck", value="").wait_ack(3.0)
+    ack = stand_in.deliver_slash_command(text="dc01").wait_ack(3.0)
+    assert ack.payload == {"text": "Checking dc01…"}
+
+
+@settings(max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=st.text(max_size=300))
+def test_fuzz_every_text_is_answered_and_no_unknown_host_is_contacted(
+    stand_in: SlackStandIn, socket_bot: Bot, text: str
+) -> None:
+    ack = stand_in.deliver_slash_command(text=text).wait_ack(3.0)
+    assert ack.payload is not None
+    inventory = {s.address for s in socket_bot.services.checks.all_servers()}
+    assert set(socket_bot.contacted) <= inventory

@@ -1,0 +1,128 @@
+"""Block Kit rendering: every report fits Slack's limits, even a server with 60 volumes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from slack_sdk.models.blocks import Block
+
+from bot.blocks import RECHECK_ACTION, help_blocks, report_blocks, summary_blocks, usage_bar
+from checks.evaluate import evaluate, unknown_report
+from checks.i18n import Catalog
+from checks.snapshot import Snapshot, parse_snapshot
+from checks.units import GB, MB
+from tests.conftest import SNAPSHOT_FILES
+from tests.support.slack_blocks import check_blocks
+
+Load = Callable[[str], Snapshot]
+
+
+def _dicts(blocks: list[Block]) -> list[dict[str, Any]]:
+    return [b.to_dict() for b in blocks]
+
+
+def _text(blocks: list[dict[str, Any]]) -> str:
+    return str(blocks)
+
+
+def test_the_seed_report_names_d_critical_and_85_mb_and_has_a_recheck_button(
+    load_snapshot: Load, now: datetime, en: Catalog
+) -> None:
+    blocks = _dicts(report_blocks(evaluate(load_snapshot("seed-incident"), now, en), en))
+    check_blocks(blocks)
+    assert blocks[0]["type"] == "header"
+    assert blocks[0]["text"]["text"] == ":red_circle: SERVER01: CRITICAL"
+    text = _text(blocks)
+    assert "*D:* Data" in text
+    assert "Free at least 85 MB on D:" in text
+    assert "```vssadmin delete shadows /for=D: /all /quiet" in text
+    actions = next(b for b in blocks if b["type"] == "actions")
+    assert actions["elements"][0]["action_id"] == RECHECK_ACTION
+    assert actions["elements"][0]["value"] == "SERVER01"
+    assert blocks[-1]["type"] == "context"
+
+
+@pytest.mark.parametrize("path", SNAPSHOT_FILES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_every_example_renders_within_limits(
+    path: Path, lang: str, now: datetime, en: Catalog, ja: Catalog
+) -> None:
+    t = en if lang == "en" else ja
+    check_blocks(_dicts(report_blocks(evaluate(parse_snapshot(path.read_bytes()), now, t), t)))
+
+
+def test_sixty_volumes_still_render_with_problems_first(
+    load_snapshot: Load, now: datetime, en: Catalog
+) -> None:
+    seed = load_snapshot("seed-incident")
+    volumes = [
+        seed.volumes[0].model_copy(
+            update={
+                "id": f"\\\\?\\Volume{{{n}}}\\",
+                "name": f"C:\\Mount\\V{n:02}\\",
+                "letter": None,
+                "label": f"data{n:02}",
+                "capacity_bytes": 100 * GB,
+                "free_bytes": 100 * MB if n % 10 == 0 else 50 * GB,
+            }
+        )
+        for n in range(60)
+    ]
+    snapshot = seed.model_copy(update={"volumes": volumes, "backup": None})
+    report = evaluate(snapshot, now, en)
+    blocks = _dicts(report_blocks(report, en))
+    check_blocks(blocks)
+    assert len(blocks) <= 50
+    text = _text(blocks)
+    for n in range(0, 60, 10):  # every critical volume is shown
+        assert f"data{n:02}" in text
+    assert "more volumes" in text
+
+
+def test_an_unknown_host_says_why(now: datetime, en: Catalog) -> None:
+    report = unknown_report("fs09", "connection refused by 10.0.0.9:5985", now, en)
+    blocks = _dicts(report_blocks(report, en))
+    check_blocks(blocks)
+    assert "connection refused by 10.0.0.9:5985" in _text(blocks)
+
+
+def test_mrkdwn_in_labels_is_escaped(load_snapshot: Load, now: datetime, en: Catalog) -> None:
+    seed = load_snapshot("seed-incident")
+    volumes = [
+        seed.volumes[0],
+        seed.volumes[1].model_copy(update={"label": "<!channel> & co"}),
+        seed.volumes[2],
+    ]
+    report = evaluate(seed.model_copy(update={"volumes": volumes}), now, en)
+    text = _text(_dicts(report_blocks(report, en)))
+    assert "<!channel>" not in text
+    assert "&lt;!channel&gt; &amp; co" in text
+
+
+def test_a_fleet_summary_is_worst_first_and_fits(
+    load_snapshot: Load, now: datetime, en: Catalog
+) -> None:
+    reports = [
+        evaluate(load_snapshot(name).model_copy(update={"host": f"{name}-{n}"}), now, en)
+        for n in range(40)
+        for name in ("network-space-unknown", "seed-incident", "japanese-labels")
+    ]
+    blocks = _dicts(summary_blocks(reports, en, total=130))
+    check_blocks(blocks)
+    assert blocks[0]["text"]["text"] == "120 of 130 servers checked, worst first"
+    first_section = blocks[1]["text"]["text"]
+    assert first_section.startswith(":red_circle: *seed-incident-")
+
+
+def test_help_says_when_it_did_not_understand(en: Catalog, ja: Catalog) -> None:
+    assert "That is not a server name" in _text(_dicts(help_blocks(en, "/backupcheck", False)))
+    assert "`/backupcheck all`" in _text(_dicts(help_blocks(ja, "/backupcheck")))
+
+
+def test_usage_bar(load_snapshot: Load, now: datetime, en: Catalog) -> None:
+    report = evaluate(load_snapshot("seed-incident"), now, en)
+    assert usage_bar(report.volumes[1]) == "██████████  99%"
