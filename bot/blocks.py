@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
 
 from checks.i18n import Catalog
 from checks.report import Finding, Report, Status, Tip, VolumeReport
+from checks.windows import Window
 
 MAX_BLOCKS = 50
 MAX_TEXT = 3000
@@ -195,16 +196,41 @@ def summary_blocks(reports: Sequence[Report], t: Catalog, total: int) -> list[Bl
         top = next((f for f in report.findings if f.severity is report.status), None)
         detail = escape(top.message) if top else t.text("slack.all_ok")
         lines.append(f"{EMOJI[report.status]} *{escape(report.host)}*  {detail}")
-    # Pack the lines into as few sections as the 3,000-character limit allows.
+    return blocks + packed_sections(lines, MAX_BLOCKS - len(blocks))
+
+
+def windows_blocks(windows: Sequence[Window], t: Catalog) -> list[Block]:
+    """Each server's next backup and check time, soonest first."""
+    blocks: list[Block] = [HeaderBlock(text=clip(t.text("windows.title"), MAX_HEADER))]
+    lines = []
+    for w in windows:
+        if w.next_backup_at is None or w.check_at is None:
+            lines.append(
+                f"*{escape(w.server)}*  {t.text('windows.unknown')}  {escape(w.reason or '')}"
+            )
+        else:
+            lines.append(
+                f"*{escape(w.server)}*  "
+                + t.text(
+                    "windows.line",
+                    next=t.datetime(w.next_backup_at),
+                    check=t.datetime(w.check_at),
+                )
+            )
+    return blocks + packed_sections(lines, MAX_BLOCKS - len(blocks))
+
+
+def packed_sections(lines: Sequence[str], room: int) -> list[Block]:
+    """Lines packed into as few sections as the 3,000-character limit allows, at most room."""
+    sections: list[Block] = []
     chunk = ""
-    for line in lines:
-        line = clip(line, 1000)
-        if len(chunk) + len(line) + 1 > MAX_TEXT:
-            blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
+    for line in (clip(line, 1000) for line in lines):
+        if chunk and len(chunk) + len(line) + 1 > MAX_TEXT:
+            if len(sections) == room - 1:
+                break
+            sections.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
             chunk = ""
         chunk = f"{chunk}\n{line}" if chunk else line
-        if len(blocks) >= MAX_BLOCKS - 1:
-            break
-    if chunk and len(blocks) < MAX_BLOCKS:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
-    return blocks
+    if chunk and len(sections) < room:
+        sections.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
+    return sections

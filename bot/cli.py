@@ -21,7 +21,7 @@ from bot.i18n import catalog
 from bot.nagios import render_nagios, render_nagios_fleet
 from bot.serve import MissingSecret
 from bot.serve import serve as run_bot
-from bot.terminal import print_report, summary_table
+from bot.terminal import print_report, summary_table, windows_table
 from checks.collect.errors import CollectError
 from checks.collect.local import LocalCollector
 from checks.collect.winrm import winrm_collect
@@ -31,6 +31,7 @@ from checks.i18n import Catalog, Lang
 from checks.inventory import SERVER_NAME_PATTERN, Server
 from checks.report import Report, Status, reports_json, worst
 from checks.snapshot import InvalidSnapshot, Snapshot, parse_snapshot
+from checks.windows import plan_windows
 
 PROGRAM = "backupcheck"
 app = typer.Typer(
@@ -103,6 +104,23 @@ def check(
             _fail(t, t.text("error.local_alone"))
         _emit(_check_local(t), output, t)
     targets = _targets(settings, servers or [], all_servers, t)
+    reports = _run_fleet(settings, targets, t)
+    if len(reports) == 1 and output is not OutputFormat.JSON:
+        _emit(reports[0], output, t)
+    _emit_many(reports, output, t)
+
+
+@app.command()
+def windows(lang: LangOption = None, config: ConfigOption = None) -> None:
+    """Show each server's next backup and when backupcheck checks it, soonest first."""
+    settings, t = _settings(lang, config)
+    targets = _targets(settings, [], True, t)
+    reports = _run_fleet(settings, targets, t)
+    Console().print(windows_table(plan_windows(targets, reports), t))
+
+
+def _run_fleet(settings: Config, targets: list[Server], t: Catalog) -> list[Report]:
+    """Check servers with a progress bar on stderr (when it is a terminal)."""
     console = Console(stderr=True)
     with Progress(
         TextColumn("{task.description}"),
@@ -114,15 +132,12 @@ def check(
         disable=not console.is_terminal,
     ) as bar:
         task = bar.add_task(t.text("progress.checking"), total=len(targets))
-        reports = check_fleet(
+        return check_fleet(
             targets,
             winrm_collect(settings, os.environ),
             t,
             progress=lambda report: bar.advance(task),
         )
-    if len(reports) == 1 and output is not OutputFormat.JSON:
-        _emit(reports[0], output, t)
-    _emit_many(reports, output, t)
 
 
 def _check_local(t: Catalog) -> Report:

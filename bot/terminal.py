@@ -9,6 +9,7 @@ from rich.text import Text
 
 from checks.i18n import Catalog
 from checks.report import Report, Status, VolumeReport
+from checks.windows import Window
 
 STATUS_STYLE = {
     Status.OK: "bold green",
@@ -138,4 +139,19 @@ def summary_table(reports: list[Report], t: Catalog) -> Table:
             top.message if top else "",
             t.datetime(report.next_backup_at) if report.next_backup_at else t.text("table.none"),
         )
+    return table
+
+
+def windows_table(windows: list[Window], t: Catalog) -> Table:
+    """Each server's next backup and check time, soonest first."""
+    table = Table(title=t.text("windows.title"), title_justify="left")
+    for key in ("server", "next_backup", "check_at"):
+        table.add_column(t.text(f"windows.{key}"))
+    for window in windows:
+        if window.next_backup_at is None or window.check_at is None:
+            table.add_row(window.server, t.text("windows.unknown"), window.reason or "")
+        else:
+            table.add_row(
+                window.server, t.datetime(window.next_backup_at), t.datetime(window.check_at)
+            )
     return table

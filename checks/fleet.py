@@ -13,7 +13,8 @@ from checks.collect.errors import CollectError
 from checks.evaluate import evaluate, unknown_report
 from checks.i18n import Catalog
 from checks.inventory import Server
-from checks.report import Report
+from checks.report import Finding, Report, Status
+from checks.rules import Code
 from checks.snapshot import Snapshot
 
 logger = logging.getLogger(__name__)
@@ -27,13 +28,27 @@ Clock = Callable[[], datetime]
 def check_one(server: Server, collect: Collect, catalog: Catalog, clock: Clock) -> Report:
     """Collect and evaluate one server; every failure becomes an `unknown` report."""
     try:
-        return evaluate(collect(server), clock(), catalog)
+        return _named(evaluate(collect(server), clock(), catalog), server, catalog)
     except CollectError as error:
         return unknown_report(server.name, error.reason, clock(), catalog)
     except Exception as error:  # a bug met by one host must not stop the others
         logger.exception("internal error while checking %s", server.name)
         reason = catalog.text("fleet.internal_error", kind=type(error).__name__)
         return unknown_report(server.name, reason, clock(), catalog)
+
+
+def _named(report: Report, server: Server, catalog: Catalog) -> Report:
+    """Report under the inventory's name (what people type and alerts are keyed by); say so
+    when the machine calls itself something else, which can mean its address is wrong."""
+    if report.host.casefold().split(".")[0] == server.name.casefold().split(".")[0]:
+        return report.model_copy(update={"host": server.name})
+    note = Finding(
+        severity=Status.INFO,
+        code=Code.HOST_NAME_DIFFERS.value,
+        volume_id=None,
+        message=catalog.text("finding.HOST_NAME_DIFFERS", name=server.name, host=report.host),
+    )
+    return report.model_copy(update={"host": server.name, "findings": [*report.findings, note]})
 
 
 def check_fleet(

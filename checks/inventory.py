@@ -37,6 +37,7 @@ class ServerOptions(_Strict):
     operation_timeout_s: PositiveFloat | None = None
     read_timeout_s: PositiveFloat | None = None
     deadline_s: PositiveFloat | None = None
+    lead_time_min: int | None = Field(default=None, ge=1, le=24 * 60)
 
     @field_validator("timezone")
     @classmethod
@@ -72,6 +73,7 @@ class Server(_Strict):
     operation_timeout_s: float
     read_timeout_s: float
     deadline_s: float
+    lead_time_min: int
 
     @property
     def endpoint(self) -> str:
@@ -116,6 +118,7 @@ BUILTIN_DEFAULTS = ServerOptions(
     operation_timeout_s=60,
     read_timeout_s=70,
     deadline_s=180,
+    lead_time_min=60,
 )
 
 

@@ -30,9 +30,10 @@ def test_check_fs01_over_ntlm_shows_d_critical_with_85_mb(
     config = _config(tmp_path, fleet, ["fs01"])
     result = run("check", "fs01", "--config", config, env=ENVIRON)
     assert result.returncode == 2, result.stderr
-    assert "SERVER01: volumes" in result.stdout
+    assert "fs01: volumes" in result.stdout
     assert "Free at least 85 MB on D:." in result.stdout
-    assert result.stdout.strip().splitlines()[-1].startswith("SERVER01: CRITICAL. D: has 235 MB")
+    assert "fs01 answered as SERVER01" in result.stdout  # the machine's own name differs
+    assert result.stdout.strip().splitlines()[-1].startswith("fs01: CRITICAL. D: has 235 MB")
     assert PASSWORD not in result.stdout + result.stderr
 
 
@@ -57,7 +58,7 @@ def test_check_all_prints_a_summary_worst_first_and_exits_with_the_worst(
     assert result.returncode == 2, result.stderr
     rows = [line for line in result.stdout.splitlines() if line.startswith("│ ")]
     hosts = [row.split("│")[1].strip() for row in rows if row.split("│")[1].strip()]
-    assert hosts[:3] == ["SERVER01", "fault-refused", "ファイルサーバー01"]
+    assert hosts[:3] == ["fs01", "fault-refused", "jp01"]
     assert "connection refused" in result.stdout
 
 
@@ -95,3 +96,20 @@ def test_an_unknown_name_contacts_no_host(
     assert result.returncode == 3
     assert message in result.stderr
     assert fleet.http_requests_for("fs01") == before
+
+
+def test_windows_lists_the_next_backup_and_check_time_soonest_first(
+    run: Run, tmp_path: Path, fleet: SimulatedFleet
+) -> None:
+    config = _config(tmp_path, fleet, ["jp01", "fs01", "fault-refused"])
+    result = run("windows", "-c", config, env=ENVIRON)
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("│ ")]
+    assert [row.split("│")[1].strip() for row in rows if row.split("│")[1].strip()][:3] == [
+        "fs01",
+        "jp01",
+        "fault-refused",
+    ]
+    fs01 = rows[0]
+    assert "Nov 24, 2026, 9:00:00" in fs01  # the backup, 21:00 in the server's time zone
+    assert "Nov 24, 2026, 8:00:00" in fs01  # the check, the default 60 minutes before

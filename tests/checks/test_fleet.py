@@ -95,3 +95,19 @@ def test_reports_carry_the_clock(
         _servers("a"), lambda s: load_snapshot("seed-incident"), en, clock=lambda: now
     )
     assert report.checked_at == now
+
+
+def test_reports_use_the_inventory_name_and_note_a_machine_calling_itself_otherwise(
+    load_snapshot: Callable[[str], Snapshot], en: Catalog
+) -> None:
+    seed = load_snapshot("seed-incident")  # the machine calls itself SERVER01
+    same, other = _servers("server01.corp.example", "fs01")
+    reports = check_fleet([same, other], lambda server: seed, en)
+    assert [r.host for r in reports] == ["server01.corp.example", "fs01"]
+    assert "HOST_NAME_DIFFERS" not in [f.code for f in reports[0].findings]
+    (note,) = [f for f in reports[1].findings if f.code == "HOST_NAME_DIFFERS"]
+    assert note.severity.value == "info"
+    assert note.message == (
+        "fs01 answered as SERVER01; "
+        "if that is not the same machine, check its address in the config."
+    )

@@ -9,13 +9,14 @@ from typing import Any
 from slack_bolt import Ack
 from slack_sdk.models.blocks import Block
 
-from bot.blocks import help_blocks, report_blocks, summary_blocks
+from bot.blocks import help_blocks, report_blocks, summary_blocks, windows_blocks
 from bot.responder import Responder
 from bot.services import Services
 from bot.slash_text import parse_slash_text
 from checks.i18n import Catalog
 from checks.inventory import Server
 from checks.report import Report
+from checks.windows import plan_windows
 
 # A response_url takes five posts; individual reports beyond this become one summary.
 MAX_SEPARATE_REPORTS = 4
@@ -31,10 +32,10 @@ def handle_backupcheck(services: Services, ack: Ack, command: dict[str, str]) ->
         ack(text=t.text(refusal))
         return
     request = parse_slash_text(str(command.get("text", "")))
-    if request.action in ("help", "windows"):
+    if request.action == "help":
         ack(blocks=_dicts(help_blocks(t, services.command, request.understood)))
         return
-    if request.action == "all":
+    if request.action in ("all", "windows"):
         servers = services.checks.all_servers()
         if not servers:
             ack(text=t.text("error.no_servers"))
@@ -51,7 +52,17 @@ def handle_backupcheck(services: Services, ack: Ack, command: dict[str, str]) ->
     ack(text=t.text("slack.checking", names=names))
     response_type = "in_channel" if request.public else "ephemeral"
     respond = Responder(str(command.get("response_url", "")))
+    if request.action == "windows":
+        services.checks.submit(lambda: _windows(services, servers, t, respond, response_type))
+        return
     services.checks.submit(lambda: _check_and_respond(services, servers, t, respond, response_type))
+
+
+def _windows(
+    services: Services, servers: list[Server], t: Catalog, respond: Responder, response_type: str
+) -> None:
+    plan = plan_windows(servers, services.checks.check(servers, t))
+    respond(t.text("windows.title"), windows_blocks(plan, t), response_type=response_type)
 
 
 def _check_and_respond(

@@ -1,0 +1,67 @@
+"""The Re-check button re-runs the check and replaces the message with the new result."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from bot.serve import EVENTS_PATH, make_http_server
+from tests.bot.conftest import SIGNING_SECRET, Bot
+from tests.support.slack_api import SlackStandIn
+from tests.support.slack_signing import block_action_body, post, sign
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_pressing_recheck_runs_the_check_again_and_replaces_the_message(
+    stand_in: SlackStandIn, socket_bot: Bot
+) -> None:
+    stand_in.deliver_slash_command(text="FS01").wait_ack(3.0)
+    (first,) = stand_in.wait_for_response(1, timeout=20)
+    assert first.body is not None
+    actions = next(b for b in first.body["blocks"] if b["type"] == "actions")
+    button = actions["elements"][0]
+    assert (button["action_id"], button["value"]) == ("recheck", "fs01")
+
+    url = stand_in.response_url()
+    stand_in.deliver_block_action("recheck", value=button["value"], response_url=url).wait_ack(3.0)
+    (response,) = stand_in.wait_for_response(1, timeout=20, id=url.rsplit("/", 1)[-1])
+    assert response.body is not None
+    assert response.body["replace_original"] is True
+    assert "Free at least 85 MB on D:" in str(response.body["blocks"])
+    assert len(socket_bot.contacted) == 2  # the first check and the re-check
+
+
+def test_a_button_naming_a_server_outside_the_inventory_contacts_nothing(
+    stand_in: SlackStandIn, socket_bot: Bot
+) -> None:
+    url = stand_in.response_url()
+    stand_in.deliver_block_action("recheck", value="evil.example", response_url=url).wait_ack(3.0)
+    (response,) = stand_in.wait_for_response(1, timeout=20)
+    assert response.body is not None
+    assert response.body["replace_original"] is False
+    assert (
+        response.body["text"] == "unknown server 'evil.example': it is not in the config's servers."
+    )
+    assert socket_bot.contacted == []
+
+
+def test_recheck_in_http_mode(stand_in: SlackStandIn, bot: Bot) -> None:
+    server = make_http_server(bot.app, 0, "127.0.0.1")
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}{EVENTS_PATH}"
+        response_url = stand_in.response_url()
+        body = block_action_body("recheck", value="dc01", response_url=response_url)
+        status, _, elapsed = post(url, body, sign(SIGNING_SECRET, body))
+        assert (status, elapsed < 3.0) == (200, True)
+        (response,) = stand_in.wait_for_response(1, timeout=20)
+        assert response.body is not None
+        assert response.body["replace_original"] is True
+        assert ":red_circle: dc01: CRITICAL" in str(response.body["blocks"])
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
