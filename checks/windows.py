@@ -30,4 +30,6 @@ def plan_windows(servers: list[Server], reports: list[Report]) -> list[Window]:
             reason = failed.message if failed else None
         check_at = nxt - timedelta(minutes=server.lead_time_min) if nxt else None
         windows.append(Window(server.name, nxt, check_at, reason))
-    return sorted(windows, key=lambda w: (w.next_backup_at is None, w.next_backup_at or 0, w.server))
+    return sorted(
+        windows, key=lambda w: (w.next_backup_at is None, w.next_backup_at or 0, w.server)
+    )
