@@ -15,6 +15,7 @@ from checks.inventory import Inventory, Server
 from checks.snapshot import Snapshot, parse_snapshot
 from tests.support.fleet import SimulatedFleet
 from tests.support.fleet_profiles import HostProfile, load_profiles
+from tests.support.slack_api import SlackStandIn
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SNAPSHOT_FILES = sorted((FIXTURES / "snapshots").glob("*.json"))
@@ -103,3 +104,12 @@ def server_of() -> Callable[..., Server]:
         return server
 
     return make
+
+
+@pytest.fixture
+def stand_in() -> Iterator[SlackStandIn]:
+    """A loopback Slack: Web API, response URLs and Socket Mode."""
+    with SlackStandIn() as server:
+        yield server
+    assert not server.errors
+    assert not server.socket.errors

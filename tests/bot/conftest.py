@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from slack_bolt import App
 
 from bot.app import build_app
 from bot.config import Config
+from bot.serve import EVENTS_PATH, make_http_server
 from bot.services import Services
 from checks.collect.winrm import winrm_collect
 from checks.inventory import Server
@@ -52,15 +54,6 @@ def run(tmp_path: Path) -> Run:
         )
 
     return run_backupcheck
-
-
-@pytest.fixture
-def stand_in() -> Iterator[SlackStandIn]:
-    """A loopback Slack: Web API, response URLs and Socket Mode."""
-    with SlackStandIn() as server:
-        yield server
-    assert not server.errors
-    assert not server.socket.errors
 
 
 @dataclass
@@ -106,3 +99,17 @@ def socket_bot(stand_in: SlackStandIn, bot: Bot) -> Iterator[Bot]:
     with socket_mode(stand_in, bot.app):
         stand_in.wait_connected()
         yield bot
+
+
+@pytest.fixture
+def http_url(bot: Bot) -> Iterator[str]:
+    """The bot behind `backupcheck serve --mode http`'s own server, on a free loopback port."""
+    server = make_http_server(bot.app, 0, "127.0.0.1")
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}{EVENTS_PATH}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -62,14 +62,6 @@ def no_leaked_threads() -> Iterator[None]:
 
 
 @pytest.fixture
-def stand_in() -> Iterator[SlackStandIn]:
-    with SlackStandIn() as server:
-        yield server
-    assert not server.errors
-    assert not server.socket.errors
-
-
-@pytest.fixture
 def app(stand_in: SlackStandIn) -> Iterator[App]:
     with bolt_app(stand_in) as bolt:
         yield bolt

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
-from bot.serve import EVENTS_PATH, make_http_server
 from tests.bot.conftest import SIGNING_SECRET, Bot
 from tests.support.slack_api import SlackStandIn
 from tests.support.slack_signing import block_action_body, post, sign
@@ -47,21 +44,12 @@ def test_a_button_naming_a_server_outside_the_inventory_contacts_nothing(
     assert socket_bot.contacted == []
 
 
-def test_recheck_in_http_mode(stand_in: SlackStandIn, bot: Bot) -> None:
-    server = make_http_server(bot.app, 0, "127.0.0.1")
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{server.server_port}{EVENTS_PATH}"
-        response_url = stand_in.response_url()
-        body = block_action_body("recheck", value="dc01", response_url=response_url)
-        status, _, elapsed = post(url, body, sign(SIGNING_SECRET, body))
-        assert (status, elapsed < 3.0) == (200, True)
-        (response,) = stand_in.wait_for_response(1, timeout=20)
-        assert response.body is not None
-        assert response.body["replace_original"] is True
-        assert ":red_circle: dc01: CRITICAL" in str(response.body["blocks"])
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+def test_recheck_in_http_mode(stand_in: SlackStandIn, bot: Bot, http_url: str) -> None:
+    response_url = stand_in.response_url()
+    body = block_action_body("recheck", value="dc01", response_url=response_url)
+    status, _, elapsed = post(http_url, body, sign(SIGNING_SECRET, body))
+    assert (status, elapsed < 3.0) == (200, True)
+    (response,) = stand_in.wait_for_response(1, timeout=20)
+    assert response.body is not None
+    assert response.body["replace_original"] is True
+    assert ":red_circle: dc01: CRITICAL" in str(response.body["blocks"])

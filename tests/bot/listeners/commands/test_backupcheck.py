@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,7 +10,6 @@ from hypothesis import strategies as st
 
 from bot.app import build_app
 from bot.config import Config
-from bot.serve import EVENTS_PATH, make_http_server
 from tests.bot.conftest import SIGNING_SECRET, Bot
 from tests.conftest import inventory_for
 from tests.support.fleet import SimulatedFleet
@@ -105,20 +102,6 @@ def test_a_japanese_user_gets_japanese(stand_in: SlackStandIn, socket_bot: Bot) 
     assert ack.payload == {"text": "fs01 をチェックしています…"}
     (response,) = stand_in.wait_for_response(1, timeout=20)
     assert "D: で少なくとも 85 MB を空けてください。" in _text(response.body)
-
-
-@pytest.fixture
-def http_url(bot: Bot) -> Iterator[str]:
-    """The bot behind `backupcheck serve --mode http`'s own server, on a free loopback port."""
-    server = make_http_server(bot.app, 0, "127.0.0.1")
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}{EVENTS_PATH}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def test_http_mode_acks_and_posts_the_report(
