@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from checks.collect.errors import CollectError
@@ -61,36 +62,47 @@ def check_fleet(
     clock: Clock = lambda: datetime.now(UTC),
 ) -> list[Report]:
     """Reports for all servers, in the order given; a host past its deadline is `unknown`."""
-    reports: dict[str, Report] = {}
-    started: dict[str, float] = {}
+    reports: list[Report | None] = [None] * len(servers)
+    done: queue.SimpleQueue[tuple[int, Report]] = queue.SimpleQueue()
+    running: dict[int, float] = {}  # index -> when its check started; at most `workers` entries
     lock = threading.Lock()
 
-    def task(server: Server) -> Report:
+    def task(index: int) -> None:
         with lock:
-            started[server.name] = time.monotonic()
-        return check_one(server, collect, catalog, clock)
+            running[index] = time.monotonic()
+        report = check_one(servers[index], collect, catalog, clock)
+        with lock:
+            # Gone from `running` means the deadline already answered for this host.
+            if running.pop(index, None) is not None:
+                done.put((index, report))
 
-    def finish(server: Server, report: Report) -> None:
-        reports[server.name] = report
+    def finish(index: int, report: Report) -> None:
+        reports[index] = report
         if progress is not None:
             progress(report)
 
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="check")
     try:
-        pending: dict[Future[Report], Server] = {pool.submit(task, s): s for s in servers}
-        while pending:
-            done, _ = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
-            for future in done:
-                finish(pending.pop(future), future.result())
+        for index in range(len(servers)):
+            pool.submit(task, index)
+        remaining = len(servers)
+        while remaining:
+            try:
+                finish(*done.get(timeout=0.25))
+                remaining -= 1
+            except queue.Empty:
+                pass
             now = time.monotonic()
-            for future, server in list(pending.items()):
-                with lock:
-                    began = started.get(server.name)
-                if began is not None and now - began > server.deadline_s:
-                    # The worker thread cannot be killed; pywinrm's own timeouts end it later.
-                    del pending[future]
-                    reason = catalog.text("fleet.deadline", seconds=f"{server.deadline_s:g}")
-                    finish(server, unknown_report(server.name, reason, clock(), catalog))
+            with lock:
+                overdue = [i for i, began in running.items() if now - began > servers[i].deadline_s]
+                for index in overdue:
+                    del running[index]
+            for index in overdue:
+                # The worker thread cannot be killed; pywinrm's own timeouts end it later.
+                server = servers[index]
+                reason = catalog.text("fleet.deadline", seconds=f"{server.deadline_s:g}")
+                finish(index, unknown_report(server.name, reason, clock(), catalog))
+                remaining -= 1
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
-    return [reports[s.name] for s in servers]
+    return [report for report in reports if report is not None]
