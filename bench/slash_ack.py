@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.app import build_app  # noqa: E402
 from bot.config import Config  # noqa: E402
-from bot.serve import make_http_server, tune_interpreter  # noqa: E402
+from bot.serve import make_http_server  # noqa: E402
 from tests.support.fleet import SimulatedFleet  # noqa: E402
 from tests.support.fleet_profiles import HostProfile, load_profile  # noqa: E402
 from tests.support.slack_api import BOT_TOKEN, SlackStandIn  # noqa: E402
@@ -80,7 +80,6 @@ def main() -> None:
             "slack": {"use_user_locale": False},
         }
     )
-    tune_interpreter()  # as `backupcheck serve` does
     with SlackStandIn() as slack:
         app, services = build_app(
             config,

@@ -47,8 +47,8 @@ def build_app(
     app = App(
         client=client,
         signing_secret=signing_secret,
-        # Listeners only ack and hand off to the check pool, so running them on the request's
-        # own thread is quicker than bolt's default hand-over to another thread and back.
+        # Listeners only ack and hand off to the check pool: they can run on the request's own
+        # thread instead of bolt's listener pool.
         process_before_response=True,
         listener_executor=listener_pool
         or ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="bolt"),

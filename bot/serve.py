@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import sys
 import threading
 from collections.abc import Iterable, Mapping
 from socketserver import ThreadingMixIn
@@ -22,14 +21,6 @@ from bot.config import Config
 
 logger = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
-# Checks keep threads busy with NTLM and XML work; with the GIL's default 5 ms turns an ack
-# waits out several of them. Shorter turns keep acks fast for a little throughput.
-GIL_SWITCH_INTERVAL_S = 0.0005
-
-
-def tune_interpreter() -> None:
-    """Favour the latency of acks over the throughput of checks (a process-wide setting)."""
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
 
 
 class MissingSecret(ValueError):
@@ -70,7 +61,6 @@ def _require(environ: Mapping[str, str], name: str, why: str) -> str:
 def serve(config: Config, mode: str, port: int, environ: Mapping[str, str]) -> None:
     """Run until SIGTERM or SIGINT; in-flight checks finish before the process exits."""
     bot_token = _require(environ, "SLACK_BOT_TOKEN", "the bot token (xoxb-…) of the Slack app")
-    tune_interpreter()
     api_url = environ.get("SLACK_API_URL") or config.slack.api_url
     stop = threading.Event()
 
