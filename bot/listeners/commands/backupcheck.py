@@ -48,8 +48,10 @@ def handle_backupcheck(services: Services, ack: Ack, command: dict[str, str]) ->
             ack(text=t.text(key, name=name, hint=hint))
             return
         servers = list(resolution.servers)
-    names = ", ".join(s.name for s in servers) if len(servers) <= 5 else str(len(servers))
-    ack(text=t.text("slack.checking", names=names))
+    if len(servers) <= 5:
+        ack(text=t.text("slack.checking", names=", ".join(s.name for s in servers)))
+    else:
+        ack(text=t.text("slack.checking_many", count=len(servers)))
     response_type = "in_channel" if request.public else "ephemeral"
     respond = Responder(str(command.get("response_url", "")))
     if request.action == "windows":

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from bot.app import build_app
 from bot.config import Config
 from tests.bot.conftest import SIGNING_SECRET, Bot
-from tests.conftest import inventory_for
+from tests.conftest import ENVIRON, inventory_for
 from tests.support.fleet import SimulatedFleet
 from tests.support.slack_api import BOT_TOKEN, SlackStandIn
 from tests.support.slack_blocks import check_blocks
@@ -194,3 +194,41 @@ def test_windows_shows_each_servers_next_backup_and_check_time(
     assert "Backup windows, soonest first" in text
     assert "*fs01*  next backup Nov 24, 2026, 9:00:00" in text
     assert "*fault-refused*  not known" in text
+
+
+def test_all_on_a_bigger_fleet_is_one_summary_updated_as_hosts_finish(
+    stand_in: SlackStandIn, fleet: SimulatedFleet
+) -> None:
+    names = ["fs01", "dc01", "jp01", "fault-refused", "fault-http-401", "fault-garbage"]
+    config = Config.model_validate(inventory_for(fleet, names).model_dump(exclude_none=True))
+    app, services = build_app(
+        config, bot_token=BOT_TOKEN, api_url=stand_in.api_url, environ=ENVIRON
+    )
+    try:
+        with socket_mode(stand_in, app):
+            stand_in.wait_connected()
+            url = stand_in.response_url()
+            ack = stand_in.deliver_slash_command(text="all", response_url=url).wait_ack(3.0)
+            assert ack.payload == {"text": "Checking 6 servers…"}
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                posts = stand_in.responses()
+                if posts and posts[-1].body and posts[-1].body["text"] == "6 servers, worst first":
+                    break
+                time.sleep(0.1)
+    finally:
+        services.checks.shutdown(wait=True)
+    posts = stand_in.responses()
+    assert 1 < len(posts) <= 5  # progress updates, then the final summary; a response_url takes 5
+    final = posts[-1].body
+    assert final is not None
+    check_blocks(final["blocks"])
+    lines = final["blocks"][1]["text"]["text"].splitlines()
+    assert [line.split("*")[1] for line in lines] == [
+        "dc01",
+        "fs01",
+        "fault-garbage",
+        "fault-http-401",
+        "fault-refused",
+        "jp01",
+    ]
