@@ -40,6 +40,15 @@ class SlackSettings(BaseModel):
     check_workers: int = Field(default=8, ge=1, le=256)
 
 
+class StorageSettings(BaseModel):
+    """Where alerts, their history and the outbox live."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    # A SQLite file by default; PostgreSQL as postgresql+psycopg://user@host/db.
+    url: str = "sqlite:///backupcheck.db"
+
+
 class Config(Inventory):
     """Every setting of backupcheck; each has a default, so an empty file is valid."""
 
@@ -47,6 +56,7 @@ class Config(Inventory):
 
     language: Lang = "en"
     slack: SlackSettings = SlackSettings()
+    storage: StorageSettings = StorageSettings()
 
 
 def load_config(path: Path | None) -> Config:

@@ -1,0 +1,1 @@
+"""Durable state: alerts and their history, check results, and the outbox to Slack."""

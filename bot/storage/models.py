@@ -1,0 +1,128 @@
+"""The tables, as SQLAlchemy 2 models. Schema changes go through an alembic migration."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes stored in UTC; SQLite would otherwise hand them back without a zone."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("backupcheck stores only time-zone-aware datetimes")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """All backupcheck tables."""
+
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime(),
+        dict[str, Any]: JSON,
+    }
+
+
+class Alert(Base):
+    """One alert per server per backup window; later checks update it in place."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("server", "window_at", name="uq_alert_server_window"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    server: Mapped[str] = mapped_column(String(253))
+    window_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16))  # open, acknowledged, escalated, resolved
+    severity: Mapped[str] = mapped_column(String(16))
+    summary: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str | None] = mapped_column(String(64))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
+    acknowledged_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    events: Mapped[list[AlertEvent]] = relationship(
+        back_populates="alert", cascade="all, delete-orphan", order_by="AlertEvent.id"
+    )
+
+
+class AlertEvent(Base):
+    """The audit trail: who did what to an alert and when, and what each check found."""
+
+    __tablename__ = "alert_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    alert: Mapped[Alert] = relationship(back_populates="events")
+
+
+class CheckResult(Base):
+    """One volume's figures at one check: the history kept for `retention`."""
+
+    __tablename__ = "check_results"
+    __table_args__ = (Index("ix_check_results_server_at", "server", "checked_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    server: Mapped[str] = mapped_column(String(253))
+    checked_at: Mapped[datetime]
+    host_status: Mapped[str] = mapped_column(String(16))
+    volume_id: Mapped[str | None] = mapped_column(String(512))
+    volume_name: Mapped[str | None] = mapped_column(String(512))
+    status: Mapped[str] = mapped_column(String(16))
+    # Bytes outgrow 32-bit integers: a 2 TB volume is 2**41.
+    capacity_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    free_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    required_free_bytes: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class OutboxMessage(Base):
+    """A Slack post or update waiting to be delivered; the idempotency key makes it once-only."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
+    method: Mapped[str] = mapped_column(String(64))  # chat.postMessage, chat.update, …
+    payload: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, dead
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    result_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
