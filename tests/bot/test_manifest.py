@@ -30,5 +30,13 @@ def test_socket_mode_and_interactivity_are_on() -> None:
 
 def test_every_web_api_method_the_bot_calls_has_its_scope() -> None:
     scopes = set(_manifest()["oauth_config"]["scopes"]["bot"])
-    # users.info (locale), usergroups.users.list (authorization), chat.postMessage (alerts).
-    assert {"commands", "chat:write", "users:read", "usergroups:read"} <= scopes
+    # users.info (locale), usergroups.users.list (authorization), chat.postMessage (alerts),
+    # conversations.history (the outbox's look for a post it made before a crash).
+    assert {
+        "commands",
+        "chat:write",
+        "users:read",
+        "usergroups:read",
+        "channels:history",
+        "groups:history",
+    } <= scopes

@@ -73,6 +73,7 @@ class ScriptedResponse:
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
     delay: float = 0.0
+    hold: float = 0.0
 
 
 class SlackStandIn(SocketModeSide):
@@ -186,14 +187,17 @@ class SlackStandIn(SocketModeSide):
         times: int = 1,
         drop: bool = False,
         delay: float = 0.0,
+        hold: float = 0.0,
     ) -> None:
         """Scripts the next ``times`` answers of ``method``.
 
         ``body=None`` keeps the default answer for status 200 and otherwise sends Slack's error
         for the status (429 ``ratelimited``, 5xx ``internal_error``). ``drop`` closes the
-        connection without answering; ``delay`` (seconds) stalls before answering.
+        connection without answering; ``delay`` (seconds) stalls before answering; ``hold``
+        stalls after Slack has done the work but before the answer leaves (a client killed
+        then never learns that its post went through).
         """
-        scripted = ScriptedResponse(status, body, dict(headers or {}), drop, delay)
+        scripted = ScriptedResponse(status, body, dict(headers or {}), drop, delay, hold)
         with self._cond:
             self._scripted[method].extend([scripted] * times)
 
@@ -225,6 +229,8 @@ class SlackStandIn(SocketModeSide):
                 write_response(handler, status, answer)
             else:
                 write_response(handler, 404, {"ok": False, "error": "not_found"})
+        except (BrokenPipeError, ConnectionResetError):
+            handler.close_connection = True  # the client went away (or was killed): not our bug
         except Exception as exc:
             log.exception("stand-in failed on %s", handler.path)
             self.errors.append(f"{handler.path}: {exc!r}")
@@ -258,6 +264,7 @@ class SlackStandIn(SocketModeSide):
         if body is None:
             handler.close_connection = True
             return
+        time.sleep(scripted.hold)
         headers = {"x-slack-req-id": secrets.token_hex(16)}
         if token and token.startswith("xoxb-") and token in self.valid_tokens:
             # Lower case on purpose: bolt looks this header up in a case-sensitive dict.

@@ -58,6 +58,7 @@ class WebApiMethods:
             "chat.postEphemeral": self._post_ephemeral,
             "chat.getPermalink": self._permalink,
             "conversations.info": self._conversation_info,
+            "conversations.history": self._history,
             "conversations.members": self._conversation_members,
             "conversations.join": self._join,
             "users.info": self._user_info,
@@ -164,8 +165,26 @@ class WebApiMethods:
             message["thread_ts"] = str(params["thread_ts"])
         if params.get("attachments"):
             message["attachments"] = params["attachments"]
+        if isinstance(params.get("metadata"), dict):
+            message["metadata"] = params["metadata"]
         self.remember_message(channel, message)
         return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
+
+    def _history(self, params: Params) -> Answer:
+        """Newest first, as Slack answers; metadata only with include_all_metadata."""
+        channel = self._channel_id(params.get("channel"))
+        if channel is None:
+            return _error("channel_not_found")
+        limit = int(str(params.get("limit") or 100))
+        with_metadata = str(params.get("include_all_metadata")).lower() in ("1", "true")
+        with self.lock:
+            in_channel = [
+                m for (c, _), m in self.messages.items() if c == channel and "thread_ts" not in m
+            ]
+        found = sorted(in_channel, key=lambda m: float(m["ts"]), reverse=True)[:limit]
+        if not with_metadata:
+            found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
+        return {"ok": True, "messages": found, "has_more": False}
 
     def _update(self, params: Params) -> Answer:
         channel = self._channel_id(params.get("channel"))
@@ -182,6 +201,8 @@ class WebApiMethods:
             **self.bot_message(ts, text, blocks),
             "edited": {"user": self.ws.bot_user_id, "ts": self.clock.next()},
         }
+        if "metadata" in stored:
+            updated["metadata"] = stored["metadata"]
         self.remember_message(channel, updated)
         return {"ok": True, "channel": channel, "ts": ts, "text": text, "message": updated}
 

@@ -1,0 +1,190 @@
+"""The durable outbox: every Slack post or update is stored first, then delivered until accepted.
+
+Callers enqueue in the same transaction as the state change it reports, so a crash never loses
+one without the other. Delivery retries with backoff; a post is tagged with its idempotency key
+in Slack's message metadata, so after a crash between Slack accepting it and us recording that,
+the retry finds the message in the channel instead of posting it twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.storage.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+METADATA_EVENT = "backupcheck_outbox"
+# Slack's answers that no retry can fix; everything else (429, 5xx, network) is retried.
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "missing_scope",
+        "invalid_blocks",
+        "no_text",
+        "msg_too_long",
+        "message_not_found",
+        "cant_update_message",
+        "restricted_action",
+    }
+)
+MAX_BACKOFF = timedelta(minutes=5)
+HISTORY_LOOKBACK = 100
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """What Slack said about one outbox message."""
+
+    key: str
+    state: str  # sent, pending (will retry) or dead
+    ts: str | None
+    error: str | None
+
+
+def enqueue(
+    session: Session,
+    key: str,
+    method: str,
+    payload: dict[str, Any],
+    now: datetime,
+    alert_id: int | None = None,
+) -> OutboxMessage:
+    """Store a message to deliver; a key seen before returns the stored message unchanged."""
+    existing = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
+    if existing is not None:
+        return existing
+    message = OutboxMessage(
+        idempotency_key=key,
+        alert_id=alert_id,
+        method=method,
+        payload=payload,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:
+        # Another process enqueued the same key between our look and our insert.
+        found = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
+        if found is None:
+            raise
+        return found
+    return message
+
+
+class Outbox:
+    """Delivers due messages, one at a time, in the order they were enqueued."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], client: WebClient, clock: Callable[[], datetime]
+    ) -> None:
+        self._sessions = sessions
+        self._client = client
+        self._clock = clock
+
+    def deliver_due(self, limit: int = 50) -> list[Delivered]:
+        """Try every message whose time has come; returns what happened to each."""
+        now = self._clock()
+        with self._sessions() as session:
+            due = session.scalars(
+                select(OutboxMessage.id)
+                .where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now)
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+            ).all()
+        return [self._deliver(message_id) for message_id in due]
+
+    def _deliver(self, message_id: int) -> Delivered:
+        with self._sessions.begin() as session:
+            message = session.get_one(OutboxMessage, message_id)
+            # Counted before Slack is called: after a crash, attempts > 0 says "look first".
+            message.attempts += 1
+            key, method, payload = message.idempotency_key, message.method, dict(message.payload)
+            retried = message.attempts > 1
+        ts: str | None = None
+        error: str | None = None
+        retry_after: float | None = None
+        try:
+            if method == "chat.postMessage":
+                ts = self._already_posted(payload, key) if retried else None
+                if ts is None:
+                    payload["metadata"] = {
+                        "event_type": METADATA_EVENT,
+                        "event_payload": {"key": key},
+                    }
+                    ts = str(self._client.api_call(method, json=payload)["ts"])
+            else:
+                response = self._client.api_call(method, json=payload)
+                ts = str(response.get("ts") or payload.get("ts") or "") or None
+        except SlackApiError as failure:
+            error = str(failure.response.get("error") or f"HTTP {failure.response.status_code}")
+            header = (
+                failure.response.headers.get("Retry-After") if failure.response.headers else None
+            )
+            retry_after = float(header) if header else None
+        except OSError as failure:  # connection refused, reset, timed out
+            error = f"{type(failure).__name__}: {failure}"
+        return self._record(message_id, key, ts, error, retry_after)
+
+    def _already_posted(self, payload: dict[str, Any], key: str) -> str | None:
+        history = self._client.api_call(
+            "conversations.history",
+            params={
+                "channel": payload["channel"],
+                "limit": HISTORY_LOOKBACK,
+                "include_all_metadata": "true",
+            },
+        )
+        for message in history.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if (
+                metadata.get("event_type") == METADATA_EVENT
+                and (metadata.get("event_payload") or {}).get("key") == key
+            ):
+                logger.info("outbox %s was already posted before a restart; not posting again", key)
+                return str(message["ts"])
+        return None
+
+    def _record(
+        self,
+        message_id: int,
+        key: str,
+        ts: str | None,
+        error: str | None,
+        retry_after: float | None,
+    ) -> Delivered:
+        now = self._clock()
+        with self._sessions.begin() as session:
+            message = session.get_one(OutboxMessage, message_id)
+            if error is None:
+                message.state, message.result_ts, message.sent_at = "sent", ts, now
+                message.last_error = None
+            elif error in PERMANENT_ERRORS:
+                message.state, message.last_error = "dead", error
+                logger.error("Slack refused outbox message %s for good: %s", key, error)
+            else:
+                backoff = min(MAX_BACKOFF, timedelta(seconds=2 ** min(message.attempts, 10)))
+                if retry_after is not None:
+                    backoff = max(backoff, timedelta(seconds=retry_after))
+                message.next_attempt_at = now + backoff
+                message.last_error = error
+                logger.warning("outbox %s not delivered (%s); retrying in %s", key, error, backoff)
+            return Delivered(key, message.state, message.result_ts, message.last_error)

@@ -1,0 +1,173 @@
+"""The outbox: nothing for Slack is lost or doubled by outages, rate limits or a kill -9."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from slack_sdk import WebClient
+from sqlalchemy import select
+
+from bot.outbox import METADATA_EVENT, Outbox, enqueue
+from bot.storage.database import open_database
+from bot.storage.models import OutboxMessage
+from tests.support.slack_api import BOT_TOKEN, SlackStandIn
+
+START = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)
+
+
+class Clock:
+    """Time that moves only when a test says so."""
+
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _post(channel: str = "C-alerts", text: str = "fs01: D: needs 85 MB") -> dict[str, object]:
+    return {"channel": channel, "text": text}
+
+
+def _outbox(database_url: str, stand_in: SlackStandIn, clock: Clock) -> Outbox:
+    client = WebClient(token=BOT_TOKEN, base_url=stand_in.api_url)  # no retry handlers: ours
+    return Outbox(open_database(database_url), client, clock)
+
+
+def _channel_messages(stand_in: SlackStandIn, channel: str = "C-alerts") -> list[dict[str, Any]]:
+    return [m for (c, _), m in stand_in.messages.items() if c == channel]
+
+
+def test_enqueueing_the_same_key_twice_stores_it_once(database_url: str) -> None:
+    sessions = open_database(database_url)
+    with sessions.begin() as session:
+        enqueue(session, "alert-1/post", "chat.postMessage", _post(), START)
+        enqueue(session, "alert-1/post", "chat.postMessage", _post(text="changed"), START)
+    with sessions() as session:
+        (stored,) = session.scalars(select(OutboxMessage)).all()
+        assert stored.payload["text"] == "fs01: D: needs 85 MB"
+
+
+def test_a_post_is_delivered_with_its_key_in_the_metadata(
+    database_url: str, stand_in: SlackStandIn
+) -> None:
+    clock = Clock()
+    outbox = _outbox(database_url, stand_in, clock)
+    with open_database(database_url).begin() as session:
+        enqueue(session, "alert-1/post", "chat.postMessage", _post(), START)
+    (delivered,) = outbox.deliver_due()
+    assert (delivered.state, delivered.error) == ("sent", None)
+    (message,) = _channel_messages(stand_in)
+    assert message["ts"] == delivered.ts
+    assert message["metadata"] == {
+        "event_type": METADATA_EVENT,
+        "event_payload": {"key": "alert-1/post"},
+    }
+    assert outbox.deliver_due() == []
+
+
+def test_an_outage_delays_the_post_but_it_arrives_once(
+    database_url: str, stand_in: SlackStandIn
+) -> None:
+    clock = Clock()
+    outbox = _outbox(database_url, stand_in, clock)
+    with open_database(database_url).begin() as session:
+        enqueue(session, "alert-1/post", "chat.postMessage", _post(), START)
+    stand_in.queue_response("chat.postMessage", status=503, times=2)
+    stand_in.queue_response("chat.postMessage", status=429, headers={"Retry-After": "30"})
+    states = []
+    for _ in range(8):
+        states += [d.state for d in outbox.deliver_due()]
+        clock.now += timedelta(seconds=31)
+    assert states == ["pending", "pending", "pending", "sent"]
+    assert len(_channel_messages(stand_in)) == 1
+
+
+def test_retry_after_is_respected(database_url: str, stand_in: SlackStandIn) -> None:
+    clock = Clock()
+    outbox = _outbox(database_url, stand_in, clock)
+    with open_database(database_url).begin() as session:
+        enqueue(session, "k", "chat.postMessage", _post(), START)
+    stand_in.queue_response("chat.postMessage", status=429, headers={"Retry-After": "30"})
+    (first,) = outbox.deliver_due()
+    assert (first.state, first.error) == ("pending", "ratelimited")
+    clock.now += timedelta(seconds=29)
+    assert outbox.deliver_due() == []
+    clock.now += timedelta(seconds=2)
+    assert [d.state for d in outbox.deliver_due()] == ["sent"]
+
+
+def test_a_permanent_error_stops_the_retries(database_url: str, stand_in: SlackStandIn) -> None:
+    clock = Clock()
+    outbox = _outbox(database_url, stand_in, clock)
+    with open_database(database_url).begin() as session:
+        enqueue(session, "k", "chat.postMessage", _post(), START)
+    stand_in.queue_response("chat.postMessage", body={"ok": False, "error": "channel_not_found"})
+    (delivered,) = outbox.deliver_due()
+    assert (delivered.state, delivered.error) == ("dead", "channel_not_found")
+    clock.now += timedelta(hours=1)
+    assert outbox.deliver_due() == []
+
+
+def test_an_update_goes_to_the_posted_message(database_url: str, stand_in: SlackStandIn) -> None:
+    clock = Clock()
+    outbox = _outbox(database_url, stand_in, clock)
+    sessions = open_database(database_url)
+    with sessions.begin() as session:
+        enqueue(session, "post", "chat.postMessage", _post(), START)
+    (posted,) = outbox.deliver_due()
+    with sessions.begin() as session:
+        payload = {"channel": "C-alerts", "ts": posted.ts, "text": "fs01: resolved"}
+        enqueue(session, "update", "chat.update", payload, START)
+    (updated,) = outbox.deliver_due()
+    assert (updated.state, updated.ts) == ("sent", posted.ts)
+    (message,) = _channel_messages(stand_in)
+    assert message["text"] == "fs01: resolved"
+
+
+KILLED_WHILE_POSTING = """
+import sys
+from datetime import UTC, datetime
+from slack_sdk import WebClient
+from bot.outbox import Outbox, enqueue
+from bot.storage.database import open_database
+url, api = sys.argv[1], sys.argv[2]
+now = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)
+sessions = open_database(url)
+with sessions.begin() as session:
+    enqueue(session, "alert-7/post", "chat.postMessage", {"channel": "C-alerts", "text": "x"}, now)
+print("posting", flush=True)
+Outbox(sessions, WebClient(token="xoxb-test", base_url=api), lambda: now).deliver_due()
+"""
+
+
+def test_killed_while_posting_then_restarted_leaves_exactly_one_message(
+    database_url: str, stand_in: SlackStandIn
+) -> None:
+    # Slack accepts the post but holds the answer; the poster is killed before it hears back.
+    stand_in.queue_response("chat.postMessage", hold=3)
+    poster = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WHILE_POSTING, database_url, stand_in.api_url],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=os.getcwd(),
+    )
+    assert poster.stdout is not None
+    assert poster.stdout.readline().strip() == "posting"
+    stand_in.wait_for("chat.postMessage", timeout=20)
+    poster.send_signal(signal.SIGKILL)
+    poster.wait(timeout=10)
+    assert len(_channel_messages(stand_in)) == 1
+
+    clock = Clock()
+    clock.now = START + timedelta(minutes=5)
+    (delivered,) = _outbox(database_url, stand_in, clock).deliver_due()
+    assert delivered.state == "sent"
+    (message,) = _channel_messages(stand_in)
+    assert delivered.ts == message["ts"]
+    assert len(stand_in.calls("chat.postMessage")) == 1
