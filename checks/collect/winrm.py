@@ -71,9 +71,6 @@ class WinRMCollector:
     def _run(self) -> tuple[bytes, bytes, int]:
         protocol = self._protocol()
         deadline = time.monotonic() + self.server.deadline_s
-        # Proxies were settled when the session was built; re-reading them from the environment
-        # on every request costs a fifth of a check's CPU.
-        protocol.transport.build_session().trust_env = False
         shell_id = protocol.open_shell(codepage=UTF8_CODEPAGE, noprofile=True)
         try:
             command_id = protocol.run_command(shell_id, self._command.command_line)

@@ -1,0 +1,148 @@
+"""The alert state machine, driven with plain data: an evening of checks and people."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from bot.alert_lifecycle import (
+    Alert,
+    AlertPolicy,
+    Effect,
+    acknowledge,
+    auto_escalate,
+    escalate,
+    escalation_due,
+    on_check,
+    unacknowledge,
+)
+from checks.evaluate import evaluate
+from checks.i18n import Catalog
+from checks.report import Report, Status
+from checks.snapshot import Snapshot
+from checks.units import GB, MB
+
+JST = timezone(timedelta(hours=9))
+WINDOW = datetime(2026, 11, 24, 21, 0, tzinfo=JST)
+POLICY = AlertPolicy()
+
+
+def at(hour: int, minute: int) -> datetime:
+    return datetime(2026, 11, 24, hour, minute, tzinfo=JST)
+
+
+@pytest.fixture
+def report_with(load_snapshot: Callable[[str], Snapshot], en: Catalog) -> Callable[[int], Report]:
+    """The seed's fs01 with D: at the given free space."""
+    seed = load_snapshot("seed-incident")
+
+    def make(d_free: int) -> Report:
+        volumes = [
+            v.model_copy(update={"free_bytes": d_free}) if v.letter == "D:" else v
+            for v in seed.volumes
+        ]
+        snapshot = seed.model_copy(update={"host": "fs01", "volumes": volumes})
+        return evaluate(snapshot, at(20, 0), en)
+
+    return make
+
+
+def test_the_evening_alert_escalate_acknowledge_resolve(
+    report_with: Callable[[int], Report],
+) -> None:
+    critical, fixed = report_with(235 * MB), report_with(5 * GB)
+
+    opened = on_check(None, critical, WINDOW, at(20, 0), POLICY)
+    assert opened.effects == (Effect.POST_ALERT, Effect.POST_DETAILS)
+    assert opened.alert is not None
+    assert (opened.alert.state, opened.alert.severity) == ("open", Status.CRITICAL)
+
+    assert not escalation_due(opened.alert, at(20, 29), POLICY)
+    escalated = auto_escalate(opened.alert, at(20, 30), POLICY)
+    assert escalated.effects == (Effect.UPDATE_ALERT, Effect.REPLY_ESCALATED)
+    assert escalated.alert is not None
+    assert (escalated.alert.state, escalated.alert.escalated_by) == ("escalated", "auto")
+
+    taken = acknowledge(escalated.alert, "U123", at(20, 35))
+    assert taken.alert is not None
+    assert (taken.alert.state, taken.alert.acknowledged_by) == ("acknowledged", "U123")
+
+    resolved = on_check(taken.alert, fixed, WINDOW, at(20, 45), POLICY)
+    assert resolved.effects == (Effect.UPDATE_ALERT, Effect.REPLY_RESOLVED)
+    assert resolved.alert is not None
+    assert (resolved.alert.state, resolved.alert.resolved_at) == ("resolved", at(20, 45))
+    assert resolved.alert.acknowledged_by == "U123"  # who took it stays on the record
+
+
+def test_a_healthy_server_never_alerts(report_with: Callable[[int], Report]) -> None:
+    assert on_check(None, report_with(5 * GB), WINDOW, at(20, 0), POLICY) == on_check(
+        None, report_with(6 * GB), WINDOW, at(20, 0), POLICY
+    )
+    assert on_check(None, report_with(5 * GB), WINDOW, at(20, 0), POLICY).alert is None
+
+
+def test_the_same_problem_again_changes_nothing_a_new_one_updates_in_place(
+    report_with: Callable[[int], Report],
+) -> None:
+    first = on_check(None, report_with(235 * MB), WINDOW, at(20, 0), POLICY).alert
+    assert first is not None
+    again = on_check(first, report_with(200 * MB), WINDOW, at(20, 45), POLICY)
+    assert again == on_check(first, report_with(235 * MB), WINDOW, at(20, 45), POLICY)
+    assert again.effects == ()
+    better = on_check(first, report_with(700 * MB), WINDOW, at(20, 45), POLICY)  # now a warning
+    assert better.effects == (Effect.UPDATE_ALERT, Effect.REPLY_CHANGED, Effect.POST_DETAILS)
+    assert better.alert is not None
+    assert better.alert.severity is Status.WARNING
+
+
+def test_a_warning_does_not_alert_when_only_critical_should(
+    report_with: Callable[[int], Report],
+) -> None:
+    strict = AlertPolicy(min_severity=Status.CRITICAL)
+    assert on_check(None, report_with(700 * MB), WINDOW, at(20, 0), strict).alert is None
+    assert on_check(None, report_with(235 * MB), WINDOW, at(20, 0), strict).alert is not None
+
+
+def test_a_resolved_alert_reopens_when_the_problem_comes_back(
+    report_with: Callable[[int], Report],
+) -> None:
+    alert = on_check(None, report_with(235 * MB), WINDOW, at(20, 0), POLICY).alert
+    assert alert is not None
+    resolved = on_check(alert, report_with(5 * GB), WINDOW, at(20, 10), POLICY).alert
+    assert resolved is not None
+    reopened = on_check(resolved, report_with(235 * MB), WINDOW, at(20, 45), POLICY)
+    assert reopened.effects[:2] == (Effect.UPDATE_ALERT, Effect.REPLY_REOPENED)
+    assert reopened.alert is not None
+    assert reopened.alert.state == "open"
+
+
+def _open(opened_at: datetime) -> Alert:
+    return Alert("fs01", WINDOW, Status.CRITICAL, (), opened_at)
+
+
+def test_escalation_comes_at_the_latest_just_before_the_window() -> None:
+    late = _open(at(20, 45))
+    assert not escalation_due(late, at(20, 49), POLICY)
+    assert escalation_due(late, at(20, 50), POLICY)
+
+
+def test_acknowledged_and_resolved_alerts_never_escalate_by_themselves() -> None:
+    taken = acknowledge(_open(at(20, 0)), "U1", at(20, 5)).alert
+    assert taken is not None
+    assert auto_escalate(taken, at(20, 59), POLICY).effects == ()
+    released = unacknowledge(taken, "U1", at(20, 40)).alert
+    assert released is not None
+    assert released.state == "open"
+    assert escalation_due(released, at(20, 40), POLICY)
+
+
+def test_people_cannot_act_twice() -> None:
+    taken = acknowledge(_open(at(20, 0)), "U1", at(20, 5)).alert
+    assert taken is not None
+    assert acknowledge(taken, "U2", at(20, 6)).effects == ()
+    escalated = escalate(taken, "U2", at(20, 7)).alert
+    assert escalated is not None
+    assert escalate(escalated, "U3", at(20, 8)).effects == ()
+    assert escalated.escalated_by == "U2"
