@@ -115,9 +115,12 @@ class Outbox:
     def _deliver(self, message_id: int) -> Delivered:
         with self._sessions.begin() as session:
             message = session.get_one(OutboxMessage, message_id)
+            key, method = message.idempotency_key, message.method
+            payload, waiting_for = _resolve_references(session, dict(message.payload))
+            if waiting_for is not None:
+                return _wait_for_reference(message, waiting_for, self._clock())
             # Counted before Slack is called: after a crash, attempts > 0 says "look first".
             message.attempts += 1
-            key, method, payload = message.idempotency_key, message.method, dict(message.payload)
             retried = message.attempts > 1
         ts: str | None = None
         error: str | None = None
@@ -188,3 +191,38 @@ class Outbox:
                 message.last_error = error
                 logger.warning("outbox %s not delivered (%s); retrying in %s", key, error, backoff)
             return Delivered(key, message.state, message.result_ts, message.last_error)
+
+
+# An update or a thread reply names the post it belongs to by that post's key, because the
+# post's ts is only known once Slack has accepted it: {"ts_of": key} or {"thread_ts_of": key}.
+REFERENCES = {"ts_of": "ts", "thread_ts_of": "thread_ts"}
+REFERENCE_POLL = timedelta(seconds=5)
+
+
+def _resolve_references(
+    session: Session, payload: dict[str, Any]
+) -> tuple[dict[str, Any], OutboxMessage | str | None]:
+    """The payload with referenced ts filled in; else the post it waits for (or its missing key)."""
+    for field, target in REFERENCES.items():
+        key = payload.pop(field, None)
+        if key is None:
+            continue
+        post = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
+        if post is None:
+            return payload, str(key)
+        if post.result_ts is None:
+            return payload, post
+        payload[target] = post.result_ts
+    return payload, None
+
+
+def _wait_for_reference(
+    message: OutboxMessage, post: OutboxMessage | str, now: datetime
+) -> Delivered:
+    if isinstance(post, str) or post.state == "dead":
+        key = post if isinstance(post, str) else post.idempotency_key
+        message.state = "dead"
+        message.last_error = f"the message it refers to ({key}) was never posted"
+    else:
+        message.next_attempt_at = now + REFERENCE_POLL
+    return Delivered(message.idempotency_key, message.state, None, message.last_error)

@@ -171,3 +171,46 @@ def test_killed_while_posting_then_restarted_leaves_exactly_one_message(
     (message,) = _channel_messages(stand_in)
     assert delivered.ts == message["ts"]
     assert len(stand_in.calls("chat.postMessage")) == 1
+
+
+def test_replies_and_updates_wait_for_the_post_they_belong_to(
+    database_url: str, stand_in: SlackStandIn
+) -> None:
+    clock = Clock()
+    outbox = _outbox(database_url, stand_in, clock)
+    sessions = open_database(database_url)
+    stand_in.queue_response("chat.postMessage", status=503)
+    with sessions.begin() as session:
+        enqueue(session, "alert-1/post", "chat.postMessage", _post(), START)
+        reply = {"channel": "C-alerts", "thread_ts_of": "alert-1/post", "text": "details"}
+        enqueue(session, "alert-1/details", "chat.postMessage", reply, START)
+        update = {"channel": "C-alerts", "ts_of": "alert-1/post", "text": "fs01: acknowledged"}
+        enqueue(session, "alert-1/update-1", "chat.update", update, START)
+    first = outbox.deliver_due()
+    assert [(d.key, d.state) for d in first] == [
+        ("alert-1/post", "pending"),
+        ("alert-1/details", "pending"),
+        ("alert-1/update-1", "pending"),
+    ]
+    assert len(stand_in.calls("chat.postMessage")) == 1  # only the post was tried
+    clock.now += timedelta(minutes=1)
+    second = outbox.deliver_due()
+    assert [d.state for d in second] == ["sent", "sent", "sent"]
+    post_ts = second[0].ts
+    messages = {m["ts"]: m for (c, _), m in stand_in.messages.items() if c == "C-alerts"}
+    assert messages[post_ts]["text"] == "fs01: acknowledged"
+    (details,) = [m for m in messages.values() if m.get("thread_ts") == post_ts]
+    assert details["text"] == "details"
+
+
+def test_a_reference_to_a_post_that_never_happened_is_dead(
+    database_url: str, stand_in: SlackStandIn
+) -> None:
+    outbox = _outbox(database_url, stand_in, Clock())
+    with open_database(database_url).begin() as session:
+        update = {"channel": "C-alerts", "ts_of": "no-such-post", "text": "x"}
+        enqueue(session, "orphan", "chat.update", update, START)
+    (delivered,) = outbox.deliver_due()
+    assert delivered.state == "dead"
+    assert delivered.error == "the message it refers to (no-such-post) was never posted"
+    assert stand_in.calls("chat.update") == []

@@ -1,0 +1,73 @@
+"""The alert message: one line with the problem and the window, who has it, and its buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from bot.alert_blocks import ACK_ACTION, ESCALATE_ACTION, UNACK_ACTION, alert_blocks, reply_text
+from bot.alert_lifecycle import AlertPolicy, Effect, acknowledge, escalate, on_check
+from checks.evaluate import evaluate
+from checks.i18n import Catalog
+from checks.report import Report
+from checks.snapshot import Snapshot
+from tests.support.slack_blocks import check_blocks
+
+JST = timezone(timedelta(hours=9))
+WINDOW = datetime(2026, 11, 24, 21, 0, tzinfo=JST)
+
+
+def _report(load_snapshot: Callable[[str], Snapshot], t: Catalog) -> Report:
+    seed = load_snapshot("seed-incident").model_copy(update={"host": "fs01"})
+    return evaluate(seed, WINDOW - timedelta(hours=1), t)
+
+
+def _dicts(blocks: list[Any]) -> list[dict[str, Any]]:
+    return [b.to_dict() for b in blocks]
+
+
+def test_a_new_alert_names_the_problem_and_the_window_and_offers_every_button(
+    load_snapshot: Callable[[str], Snapshot], en: Catalog
+) -> None:
+    report = _report(load_snapshot, en)
+    alert = on_check(None, report, WINDOW, WINDOW - timedelta(hours=1), AlertPolicy()).alert
+    assert alert is not None
+    blocks = _dicts(alert_blocks(alert, report, en))
+    check_blocks(blocks)
+    assert blocks[0]["text"]["text"] == (
+        ":red_circle: *fs01*: D: has 235 MB free, less than the 320 MB a volume shadow copy "
+        "needs there. The backup will fail; free at least 85 MB. "
+        "The backup runs at Nov 24, 2026, 9:00:00\u202fPM."
+    )
+    assert blocks[1]["elements"][0]["text"] == "Nobody has acknowledged this alert yet."
+    assert [b["action_id"] for b in blocks[2]["elements"]] == [
+        ACK_ACTION,
+        ESCALATE_ACTION,
+        "recheck",
+    ]
+
+
+def test_acknowledged_and_escalated_alerts_say_who_and_change_their_buttons(
+    load_snapshot: Callable[[str], Snapshot], en: Catalog, ja: Catalog
+) -> None:
+    report = _report(load_snapshot, en)
+    alert = on_check(None, report, WINDOW, WINDOW - timedelta(hours=1), AlertPolicy()).alert
+    assert alert is not None
+    escalated = escalate(alert, "auto", WINDOW - timedelta(minutes=30)).alert
+    assert escalated is not None
+    taken = acknowledge(escalated, "U123", WINDOW - timedelta(minutes=25)).alert
+    assert taken is not None
+    blocks = _dicts(alert_blocks(taken, report, en))
+    assert blocks[1]["elements"][0]["text"] == (
+        "Acknowledged by <@U123> at Nov 24, 2026, 8:35:00\u202fPM. "
+        "Escalated automatically at Nov 24, 2026, 8:30:00\u202fPM."
+    )
+    assert [b["action_id"] for b in blocks[2]["elements"]] == [UNACK_ACTION, "recheck"]
+    japanese = _dicts(alert_blocks(taken, _report(load_snapshot, ja), ja))
+    assert japanese[1]["elements"][0]["text"].startswith(
+        "<@U123> が 2026/11/24 20:35:00 に対応を開始しました。"
+    )
+    assert reply_text(Effect.REPLY_ESCALATED, taken, en, "<!subteam^S123>") == (
+        "Escalated to <!subteam^S123>: nobody has taken this alert yet."
+    )
