@@ -61,10 +61,13 @@ class Alert(Base):
     state: Mapped[str] = mapped_column(String(16))  # open, acknowledged, escalated, resolved
     severity: Mapped[str] = mapped_column(String(16))
     summary: Mapped[str] = mapped_column(Text)
+    # What the last check found, to tell "the same problem" from "something changed".
+    fingerprint: Mapped[list[Any]] = mapped_column(JSON, default=list)
     channel: Mapped[str | None] = mapped_column(String(64))
     message_ts: Mapped[str | None] = mapped_column(String(32))
     acknowledged_by: Mapped[str | None] = mapped_column(String(64))
     acknowledged_at: Mapped[datetime | None]
+    escalated_by: Mapped[str | None] = mapped_column(String(64))
     escalated_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     created_at: Mapped[datetime]

@@ -1,0 +1,90 @@
+"""An evening of one alert, through the store and the outbox to a loopback Slack."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from slack_sdk import WebClient
+
+from bot.alert_lifecycle import AlertPolicy, acknowledge, auto_escalate, on_check
+from bot.alert_store import AlertStore
+from bot.outbox import Outbox
+from bot.storage.database import open_database
+from checks.evaluate import evaluate
+from checks.i18n import Catalog
+from checks.report import Report
+from checks.snapshot import Snapshot
+from checks.units import GB, MB
+from tests.support.slack_api import BOT_TOKEN, SlackStandIn
+
+JST = timezone(timedelta(hours=9))
+WINDOW = datetime(2026, 11, 24, 21, 0, tzinfo=JST)
+CHANNEL = "C-alerts"
+
+
+def at(hour: int, minute: int) -> datetime:
+    return datetime(2026, 11, 24, hour, minute, tzinfo=JST)
+
+
+def test_the_evening_posts_one_alert_and_keeps_it_up_to_date(
+    database_url: str,
+    stand_in: SlackStandIn,
+    load_snapshot: Callable[[str], Snapshot],
+    en: Catalog,
+) -> None:
+    seed = load_snapshot("seed-incident").model_copy(update={"host": "fs01"})
+
+    def check(d_free: int, when: datetime) -> Report:
+        volumes = [
+            v.model_copy(update={"free_bytes": d_free}) if v.letter == "D:" else v
+            for v in seed.volumes
+        ]
+        return evaluate(seed.model_copy(update={"volumes": volumes}), when, en)
+
+    sessions = open_database(database_url)
+    store = AlertStore(sessions, CHANNEL, on_call="<!subteam^S123>")
+    now = [at(20, 0)]
+    outbox = Outbox(sessions, WebClient(token=BOT_TOKEN, base_url=stand_in.api_url), lambda: now[0])
+    policy = AlertPolicy()
+
+    report = check(235 * MB, at(20, 0))
+    store.record(
+        on_check(None, report, WINDOW, at(20, 0), policy), report, en, "checked", None, at(20, 0)
+    )
+    stand_in.queue_response("chat.postMessage", status=503)  # Slack is down at first
+    assert {d.state for d in outbox.deliver_due()} == {"pending"}
+    now[0] = at(20, 5)
+    assert {d.state for d in outbox.deliver_due()} == {"sent"}
+
+    for when, event in (
+        (at(20, 30), lambda a: auto_escalate(a, at(20, 30), policy)),
+        (at(20, 35), lambda a: acknowledge(a, "U123", at(20, 35))),
+    ):
+        alert = store.get("fs01", WINDOW)
+        assert alert is not None
+        store.record(event(alert), report, en, "person", None, when)
+        now[0] = when
+        assert {d.state for d in outbox.deliver_due()} == {"sent"}
+
+    fixed = check(5 * GB, at(20, 45))
+    alert = store.get("fs01", WINDOW)
+    assert alert is not None
+    store.record(
+        on_check(alert, fixed, WINDOW, at(20, 45), policy), fixed, en, "checked", None, at(20, 45)
+    )
+    now[0] = at(20, 45)
+    assert {d.state for d in outbox.deliver_due()} == {"sent"}
+
+    messages: list[dict[str, Any]] = [m for (c, _), m in stand_in.messages.items() if c == CHANNEL]
+    (top,) = [m for m in messages if "thread_ts" not in m]
+    replies = [m["text"] for m in messages if m.get("thread_ts") == top["ts"]]
+    context = str(top["blocks"])
+    assert "Resolved at Nov 24, 2026, 8:45:00" in context
+    assert "Acknowledged by <@U123>" in context
+    assert "Escalated automatically" in context
+    assert "actions" not in [b["type"] for b in top["blocks"]]  # no buttons once resolved
+    assert len(replies) == 4  # the details, the escalation, the acknowledgement, the resolution
+    assert "Escalated to <!subteam^S123>" in replies[1]
+    assert store.get("fs01", WINDOW).state == "resolved"  # type: ignore[union-attr]
