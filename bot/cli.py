@@ -146,7 +146,7 @@ def _check_local(t: Catalog) -> Report:
     try:
         return evaluate(collector.collect(), now, t)
     except CollectError as error:
-        return unknown_report(collector.hostname, error.reason, now, t)
+        return unknown_report(collector.hostname, error.text(t), now, t)
 
 
 def _targets(settings: Config, names: list[str], all_servers: bool, t: Catalog) -> list[Server]:

@@ -31,7 +31,7 @@ def check_one(server: Server, collect: Collect, catalog: Catalog, clock: Clock) 
     try:
         return _named(evaluate(collect(server), clock(), catalog), server, catalog)
     except CollectError as error:
-        return unknown_report(server.name, error.reason, clock(), catalog)
+        return unknown_report(server.name, error.text(catalog), clock(), catalog)
     except Exception as error:  # a bug met by one host must not stop the others
         logger.exception("internal error while checking %s", server.name)
         reason = catalog.text("fleet.internal_error", kind=type(error).__name__)

@@ -6,11 +6,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from checks.collect.errors import CollectError
 from checks.inventory import CredentialProfile
 
 
-class CredentialError(ValueError):
+class CredentialError(CollectError):
     """A credential cannot be resolved; the message names the variable or file, never a secret."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        # Nothing changes until someone fixes the configuration: never worth retrying.
+        super().__init__(key, permanent=True, **params)
 
 
 @dataclass(frozen=True)
@@ -31,17 +36,11 @@ def resolve_credential(
     if profile.username_env is not None:
         username = environ.get(profile.username_env)
         if not username:
-            raise CredentialError(
-                f"the environment variable {profile.username_env} (username of credential "
-                f"{name!r}) is not set"
-            )
+            raise CredentialError("username_env_missing", variable=profile.username_env, name=name)
     password = ""
     if profile.password_env is not None:
         if profile.password_env not in environ:
-            raise CredentialError(
-                f"the environment variable {profile.password_env} (password of credential "
-                f"{name!r}) is not set"
-            )
+            raise CredentialError("password_env_missing", variable=profile.password_env, name=name)
         password = environ[profile.password_env]
     elif profile.password_file is not None:
         try:
@@ -49,9 +48,11 @@ def resolve_credential(
             password = profile.password_file.read_text(encoding="utf-8").rstrip("\r\n")
         except OSError as error:
             raise CredentialError(
-                f"cannot read the password file {profile.password_file} of credential "
-                f"{name!r}: {error.strerror}"
+                "password_file_unreadable",
+                path=str(profile.password_file),
+                name=name,
+                reason=error.strerror or type(error).__name__,
             ) from None
     if username is None:
-        raise CredentialError(f"credential {name!r} has no username")
+        raise CredentialError("no_username", name=name)
     return Credential(username, password, profile.cert_pem, profile.cert_key_pem)

@@ -29,58 +29,59 @@ _ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
 def explain(error: BaseException, server: Server, username: str) -> CollectError:
-    """The sentence for a failure while talking to server; never includes a secret."""
+    """The error for a failure while talking to server; never includes a secret."""
     where = f"{server.address}:{server.port}"
     chain = list(_chain(error))
     if isinstance(error, InvalidCredentialsError | CredSSPAuthenticationError) or any(
         isinstance(e, SpnegoError) for e in chain
     ):
         return CollectError(
-            f"authentication failed for {username} on {server.address} ({server.transport}): "
-            "wrong password, or the account may not log on over WinRM",
+            "auth_failed",
             permanent=True,
+            user=username,
+            address=server.address,
+            transport=server.transport,
         )
     if isinstance(error, WSManFaultError):
         code = error.wsman_fault_code if error.wsman_fault_code is not None else error.code
-        return CollectError(f"WinRM fault {code} from {server.address}: {error.reason}")
+        return CollectError("wsman_fault", code=code, address=server.address, text=error.reason)
     if isinstance(error, WinRMOperationTimeoutError):
         return CollectError(
-            f"timed out after {server.deadline_s:g} s: {server.address} did not finish the probe"
+            "probe_timeout", seconds=f"{server.deadline_s:g}", address=server.address
         )
     if isinstance(error, WinRMTransportError):
         detail = " ".join(error.response_text.split())[:200]
-        return CollectError(
-            f"WinRM on {where} answered HTTP {error.code}" + (f": {detail}" if detail else "")
-        )
+        key = "http_status_detail" if detail else "http_status"
+        return CollectError(key, where=where, status=error.code, detail=detail)
     for cause in chain:
         if isinstance(cause, ssl.SSLCertVerificationError):
             reason = cause.verify_message or str(cause)
             return CollectError(
-                f"the TLS certificate of {server.address} is invalid: {reason}", permanent=True
+                "tls_certificate", permanent=True, address=server.address, reason=reason
             )
     if isinstance(error, requests.exceptions.SSLError):
-        return CollectError(f"TLS with {where} failed: {_first_line(error)}", permanent=True)
+        return CollectError("tls_failed", permanent=True, where=where, detail=_first_line(error))
     if isinstance(error, requests.exceptions.ConnectTimeout):
-        return CollectError(f"timed out after {server.connect_timeout_s:g} s connecting to {where}")
+        return CollectError("connect_timeout", seconds=f"{server.connect_timeout_s:g}", where=where)
     if isinstance(error, requests.exceptions.ReadTimeout):
         return CollectError(
-            f"timed out after {server.read_timeout_s:g} s waiting for {server.address} to answer"
+            "read_timeout", seconds=f"{server.read_timeout_s:g}", address=server.address
         )
     if any(isinstance(e, socket.gaierror) or "NameResolution" in type(e).__name__ for e in chain):
-        return CollectError(f"the name {server.address} does not resolve", permanent=True)
+        return CollectError("unresolved", permanent=True, address=server.address)
     if any(isinstance(e, ConnectionRefusedError) for e in chain):
-        return CollectError(f"connection refused by {where} (is WinRM listening on {server.port}?)")
+        return CollectError("refused", where=where, port=server.port)
     if any(isinstance(e, RemoteDisconnected | ConnectionResetError) for e in chain) or isinstance(
         error, requests.exceptions.ChunkedEncodingError
     ):
-        return CollectError(f"{where} dropped the connection before answering")
+        return CollectError("dropped", where=where)
     if isinstance(error, ParseError):
-        return CollectError(f"{where} answered with something that is not WS-Management XML")
+        return CollectError("not_wsman", where=where)
     if isinstance(error, requests.exceptions.RequestException):
-        return CollectError(f"cannot talk to {where}: {_first_line(error)}")
+        return CollectError("cannot_talk", where=where, detail=_first_line(error))
     if isinstance(error, WinRMError):
-        return CollectError(f"WinRM error from {server.address}: {_first_line(error)}")
-    return CollectError(f"unexpected {type(error).__name__} talking to {where}")
+        return CollectError("winrm_error", address=server.address, detail=_first_line(error))
+    return CollectError("unexpected", kind=type(error).__name__, where=where)
 
 
 def powershell_error(stderr: bytes, exit_code: int) -> str:

@@ -106,11 +106,11 @@ class LocalCollector:
                 )
             )
         if not volumes:
-            raise CollectError(
-                "no fixed, writable volume was found on this machine"
-                + (f" ({'; '.join(warnings)})" if warnings else ""),
-                permanent=True,
-            )
+            if warnings:
+                raise CollectError(
+                    "no_local_volume_detail", permanent=True, detail="; ".join(warnings)
+                )
+            raise CollectError("no_local_volume", permanent=True)
         return Snapshot(
             schema_=1,
             host=self.hostname,

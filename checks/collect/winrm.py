@@ -18,7 +18,7 @@ from checks.collect.errors import CollectError
 from checks.collect.failures import explain, powershell_error
 from checks.collect.probe import ProbeCommand, probe_command
 from checks.inventory import Inventory, Server
-from checks.secrets import Credential, CredentialError, resolve_credential
+from checks.secrets import Credential, resolve_credential
 from checks.snapshot import InvalidSnapshot, Snapshot, parse_snapshot
 
 logger = logging.getLogger(__name__)
@@ -56,16 +56,13 @@ class WinRMCollector:
         except _TRANSPORT_ERRORS as error:
             raise self._scrub(explain(error, self.server, self._credential.username)) from None
         if exit_code != 0:
-            raise self._scrub(
-                CollectError(
-                    f"PowerShell error on {self.server.name}: {powershell_error(stderr, exit_code)}"
-                )
-            )
+            message = powershell_error(stderr, exit_code)
+            raise self._scrub(CollectError("powershell", server=self.server.name, message=message))
         try:
             return parse_snapshot(stdout)
         except InvalidSnapshot as error:
             raise self._scrub(
-                CollectError(f"the probe's output from {self.server.name} is unusable: {error}")
+                CollectError("bad_output", server=self.server.name, problem=str(error))
             ) from None
 
     def _run(self) -> tuple[bytes, bytes, int]:
@@ -113,9 +110,7 @@ class WinRMCollector:
     def _protocol(self) -> Protocol:
         server, credential = self.server, self._credential
         if server.transport == "certificate" and server.scheme != "https":
-            raise CollectError(
-                f"{server.name}: the certificate transport needs scheme https", permanent=True
-            )
+            raise CollectError("certificate_needs_https", permanent=True, server=server.name)
         if server.transport == "basic" and server.scheme == "http":
             logger.warning(
                 "%s: basic authentication over http sends the password unencrypted", server.name
@@ -150,10 +145,7 @@ class WinRMCollector:
 
     def _scrub(self, error: CollectError) -> CollectError:
         """Make sure no secret can ride along in a message that ends up in a report."""
-        secret = self._credential.password
-        if secret and secret in error.reason:
-            return CollectError(error.reason.replace(secret, "***"), permanent=error.permanent)
-        return error
+        return error.scrubbed(self._credential.password)
 
 
 def _system_trust() -> str | None:
@@ -167,16 +159,10 @@ def winrm_collect(inventory: Inventory, environ: Mapping[str, str]) -> Callable[
 
     def collect(server: Server) -> Snapshot:
         if server.credential is None:
-            raise CollectError(
-                f"{server.name} has no credential profile (set credential: in the config)",
-                permanent=True,
-            )
-        try:
-            credential = resolve_credential(
-                server.credential, inventory.credentials[server.credential], environ
-            )
-        except CredentialError as error:
-            raise CollectError(str(error), permanent=True) from None
+            raise CollectError("no_credential", permanent=True, server=server.name)
+        credential = resolve_credential(
+            server.credential, inventory.credentials[server.credential], environ
+        )
         return WinRMCollector(server, credential).collect()
 
     return collect

@@ -9,6 +9,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from slack_sdk import WebClient
 from sqlalchemy import select
 
@@ -34,6 +35,23 @@ def _post(channel: str = "C-alerts", text: str = "fs01: D: needs 85 MB") -> dict
     return {"channel": channel, "text": text}
 
 
+@pytest.fixture
+def clock() -> Clock:
+    """Starts at START."""
+    return Clock()
+
+
+@pytest.fixture
+def outbox(database_url: str, stand_in: SlackStandIn, clock: Clock) -> Outbox:
+    """An outbox on each database, delivering to the loopback Slack."""
+    return _outbox(database_url, stand_in, clock)
+
+
+def _enqueue_post(database_url: str, key: str = "alert-1/post") -> None:
+    with open_database(database_url).begin() as session:
+        enqueue(session, key, "chat.postMessage", _post(), START)
+
+
 def _outbox(database_url: str, stand_in: SlackStandIn, clock: Clock) -> Outbox:
     client = WebClient(token=BOT_TOKEN, base_url=stand_in.api_url)  # no retry handlers: ours
     return Outbox(open_database(database_url), client, clock)
@@ -54,12 +72,9 @@ def test_enqueueing_the_same_key_twice_stores_it_once(database_url: str) -> None
 
 
 def test_a_post_is_delivered_with_its_key_in_the_metadata(
-    database_url: str, stand_in: SlackStandIn
+    database_url: str, stand_in: SlackStandIn, outbox: Outbox, clock: Clock
 ) -> None:
-    clock = Clock()
-    outbox = _outbox(database_url, stand_in, clock)
-    with open_database(database_url).begin() as session:
-        enqueue(session, "alert-1/post", "chat.postMessage", _post(), START)
+    _enqueue_post(database_url, "alert-1/post")
     (delivered,) = outbox.deliver_due()
     assert (delivered.state, delivered.error) == ("sent", None)
     (message,) = _channel_messages(stand_in)
@@ -72,12 +87,9 @@ def test_a_post_is_delivered_with_its_key_in_the_metadata(
 
 
 def test_an_outage_delays_the_post_but_it_arrives_once(
-    database_url: str, stand_in: SlackStandIn
+    database_url: str, stand_in: SlackStandIn, outbox: Outbox, clock: Clock
 ) -> None:
-    clock = Clock()
-    outbox = _outbox(database_url, stand_in, clock)
-    with open_database(database_url).begin() as session:
-        enqueue(session, "alert-1/post", "chat.postMessage", _post(), START)
+    _enqueue_post(database_url, "alert-1/post")
     stand_in.queue_response("chat.postMessage", status=503, times=2)
     stand_in.queue_response("chat.postMessage", status=429, headers={"Retry-After": "30"})
     states = []
@@ -88,11 +100,10 @@ def test_an_outage_delays_the_post_but_it_arrives_once(
     assert len(_channel_messages(stand_in)) == 1
 
 
-def test_retry_after_is_respected(database_url: str, stand_in: SlackStandIn) -> None:
-    clock = Clock()
-    outbox = _outbox(database_url, stand_in, clock)
-    with open_database(database_url).begin() as session:
-        enqueue(session, "k", "chat.postMessage", _post(), START)
+def test_retry_after_is_respected(
+    database_url: str, stand_in: SlackStandIn, outbox: Outbox, clock: Clock
+) -> None:
+    _enqueue_post(database_url, "k")
     stand_in.queue_response("chat.postMessage", status=429, headers={"Retry-After": "30"})
     (first,) = outbox.deliver_due()
     assert (first.state, first.error) == ("pending", "ratelimited")
@@ -102,11 +113,10 @@ def test_retry_after_is_respected(database_url: str, stand_in: SlackStandIn) -> 
     assert [d.state for d in outbox.deliver_due()] == ["sent"]
 
 
-def test_a_permanent_error_stops_the_retries(database_url: str, stand_in: SlackStandIn) -> None:
-    clock = Clock()
-    outbox = _outbox(database_url, stand_in, clock)
-    with open_database(database_url).begin() as session:
-        enqueue(session, "k", "chat.postMessage", _post(), START)
+def test_a_permanent_error_stops_the_retries(
+    database_url: str, stand_in: SlackStandIn, outbox: Outbox, clock: Clock
+) -> None:
+    _enqueue_post(database_url, "k")
     stand_in.queue_response("chat.postMessage", body={"ok": False, "error": "channel_not_found"})
     (delivered,) = outbox.deliver_due()
     assert (delivered.state, delivered.error) == ("dead", "channel_not_found")
@@ -114,9 +124,9 @@ def test_a_permanent_error_stops_the_retries(database_url: str, stand_in: SlackS
     assert outbox.deliver_due() == []
 
 
-def test_an_update_goes_to_the_posted_message(database_url: str, stand_in: SlackStandIn) -> None:
-    clock = Clock()
-    outbox = _outbox(database_url, stand_in, clock)
+def test_an_update_goes_to_the_posted_message(
+    database_url: str, stand_in: SlackStandIn, outbox: Outbox, clock: Clock
+) -> None:
     sessions = open_database(database_url)
     with sessions.begin() as session:
         enqueue(session, "post", "chat.postMessage", _post(), START)
@@ -133,6 +143,7 @@ def test_an_update_goes_to_the_posted_message(database_url: str, stand_in: Slack
 KILLED_WHILE_POSTING = """
 import sys
 from datetime import UTC, datetime
+import pytest
 from slack_sdk import WebClient
 from bot.outbox import Outbox, enqueue
 from bot.storage.database import open_database
@@ -174,10 +185,8 @@ def test_killed_while_posting_then_restarted_leaves_exactly_one_message(
 
 
 def test_replies_and_updates_wait_for_the_post_they_belong_to(
-    database_url: str, stand_in: SlackStandIn
+    database_url: str, stand_in: SlackStandIn, outbox: Outbox, clock: Clock
 ) -> None:
-    clock = Clock()
-    outbox = _outbox(database_url, stand_in, clock)
     sessions = open_database(database_url)
     stand_in.queue_response("chat.postMessage", status=503)
     with sessions.begin() as session:
@@ -204,9 +213,8 @@ def test_replies_and_updates_wait_for_the_post_they_belong_to(
 
 
 def test_a_reference_to_a_post_that_never_happened_is_dead(
-    database_url: str, stand_in: SlackStandIn
+    database_url: str, stand_in: SlackStandIn, outbox: Outbox, clock: Clock
 ) -> None:
-    outbox = _outbox(database_url, stand_in, Clock())
     with open_database(database_url).begin() as session:
         update = {"channel": "C-alerts", "ts_of": "no-such-post", "text": "x"}
         enqueue(session, "orphan", "chat.update", update, START)

@@ -56,7 +56,7 @@ def test_broken_and_slow_hosts_are_unknown_and_the_others_are_checked(
 
     def collect(server: Server) -> Snapshot:
         if server.name == "refused":
-            raise CollectError("connection refused by refused.example:5985")
+            raise CollectError("refused", where="refused.example:5985", port=5985)
         if server.name == "buggy":
             raise KeyError("bug")
         if server.name == "slow":
@@ -72,7 +72,8 @@ def test_broken_and_slow_hosts_are_unknown_and_the_others_are_checked(
     assert elapsed < 2
     assert by_name["ok1"].status is by_name["ok2"].status is Status.OK
     assert by_name["refused"].findings[0].message == (
-        "refused could not be checked: connection refused by refused.example:5985"
+        "refused could not be checked: connection refused by refused.example:5985 "
+        "(is WinRM listening on 5985?)"
     )
     assert "internal error (KeyError)" in by_name["buggy"].findings[0].message
     assert by_name["slow"].status is Status.UNKNOWN
@@ -110,4 +111,15 @@ def test_reports_use_the_inventory_name_and_note_a_machine_calling_itself_otherw
     assert note.message == (
         "fs01 answered as SERVER01; "
         "if that is not the same machine, check its address in the config."
+    )
+
+
+def test_why_a_host_could_not_be_checked_is_said_in_the_readers_language(ja: Catalog) -> None:
+    def refuse(server: Server) -> Snapshot:
+        raise CollectError("refused", where="10.0.0.9:5985", port=5985)
+
+    (report,) = check_fleet(_servers("fs09"), refuse, ja)
+    assert report.findings[0].message == (
+        "fs09 をチェックできませんでした: 10.0.0.9:5985 に接続を拒否されました "
+        "(WinRM はポート 5985 で待ち受けていますか?)"
     )
