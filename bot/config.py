@@ -49,6 +49,31 @@ class StorageSettings(BaseModel):
     url: str = "sqlite:///backupcheck.db"
 
 
+class AlertSettings(BaseModel):
+    """Scheduled checks and their alerts: where they go, when they escalate, who may act."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    # No channel: `serve` still answers slash commands but schedules no checks.
+    channel: str | None = Field(default=None, pattern=r"^[CG][A-Z0-9]{2,}$")
+    min_severity: Literal["warning", "unknown", "critical"] = "warning"
+    escalate_after_min: int = Field(default=30, ge=1, le=24 * 60)
+    escalate_before_window_min: int = Field(default=10, ge=0, le=24 * 60)
+    recheck_before_min: int = Field(default=15, ge=1, le=24 * 60)
+    on_call_usergroup: str | None = Field(default=None, pattern=r"^S[A-Z0-9]{2,}$")
+    on_call_users: list[str] = Field(default_factory=list)
+    escalation_channel: str | None = Field(default=None, pattern=r"^[CG][A-Z0-9]{2,}$")
+    # Who may acknowledge, escalate and silence; all empty: whoever may run checks.
+    responder_users: list[str] = Field(default_factory=list)
+    responder_usergroups: list[str] = Field(default_factory=list)
+    edit_interval_s: float = Field(default=5.0, ge=0, le=600)
+    digest_threshold: int = Field(default=10, ge=2, le=10_000)
+    jitter_s: int = Field(default=120, ge=0, le=3600)
+    misfire_grace_min: int = Field(default=30, ge=0, le=24 * 60)
+    retention_days: int = Field(default=90, ge=1, le=3650)
+    scheduler_workers: int = Field(default=8, ge=1, le=256)
+
+
 class Config(Inventory):
     """Every setting of backupcheck; each has a default, so an empty file is valid."""
 
@@ -57,6 +82,7 @@ class Config(Inventory):
     language: Lang = "en"
     slack: SlackSettings = SlackSettings()
     storage: StorageSettings = StorageSettings()
+    alerts: AlertSettings = AlertSettings()
 
 
 def load_config(path: Path | None) -> Config:

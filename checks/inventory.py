@@ -16,6 +16,9 @@ DEFAULT_PORTS: dict[str, int] = {"http": 5985, "https": 5986}
 # A server name as people type it: a host name or FQDN, nothing a shell could misread.
 SERVER_NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,252}"
 ServerName = Annotated[str, Field(pattern=f"^{SERVER_NAME_PATTERN}$")]
+TimeOfDay = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class _Strict(BaseModel):
@@ -38,6 +41,10 @@ class ServerOptions(_Strict):
     read_timeout_s: PositiveFloat | None = None
     deadline_s: PositiveFloat | None = None
     lead_time_min: int | None = Field(default=None, ge=1, le=24 * 60)
+    # The backup window in the server's time zone; without times, the server's own WSB
+    # schedule (its next run) is used.
+    backup_times: list[TimeOfDay] | None = None
+    backup_days: list[Weekday] | None = Field(default=None, min_length=1)
 
     @field_validator("timezone")
     @classmethod
@@ -74,6 +81,8 @@ class Server(_Strict):
     read_timeout_s: float
     deadline_s: float
     lead_time_min: int
+    backup_times: tuple[str, ...] = ()
+    backup_days: tuple[Weekday, ...] = WEEKDAYS
 
     @property
     def endpoint(self) -> str:
