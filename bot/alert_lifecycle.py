@@ -22,6 +22,8 @@ class Effect(StrEnum):
     REPLY_ACKNOWLEDGED = "reply_acknowledged"
     REPLY_UNACKNOWLEDGED = "reply_unacknowledged"
     REPLY_ESCALATED = "reply_escalated"  # mentions the on-call people
+    REPLY_SILENCED = "reply_silenced"
+    REPLY_UNSILENCED = "reply_unsilenced"
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,12 @@ class Alert:
     escalated_by: str | None = None  # a user id, or "auto"
     escalated_at: datetime | None = None
     resolved_at: datetime | None = None
+    silenced_by: str | None = None
+    silenced_until: datetime | None = None
+
+    def silenced(self, now: datetime) -> bool:
+        """Whether a silence holds this alert back at `now`."""
+        return self.silenced_until is not None and self.silenced_until > now
 
     @property
     def state(self) -> str:
@@ -137,9 +145,25 @@ def escalate(alert: Alert, actor: str, now: datetime) -> Transition:
     return Transition(escalated, (Effect.UPDATE_ALERT, Effect.REPLY_ESCALATED))
 
 
+def silence(alert: Alert, user: str, until: datetime, now: datetime) -> Transition:
+    """Hold the alert back until `until`: no escalation; the message says who and until when."""
+    if alert.resolved_at is not None or until <= now:
+        return Transition(alert)
+    held = replace(alert, silenced_by=user, silenced_until=until)
+    return Transition(held, (Effect.UPDATE_ALERT, Effect.REPLY_SILENCED))
+
+
+def unsilence(alert: Alert, user: str, now: datetime) -> Transition:
+    """End a silence early; the alert can escalate again."""
+    if alert.resolved_at is not None or not alert.silenced(now):
+        return Transition(alert)
+    released = replace(alert, silenced_by=None, silenced_until=None)
+    return Transition(released, (Effect.UPDATE_ALERT, Effect.REPLY_UNSILENCED))
+
+
 def escalation_due(alert: Alert, now: datetime, policy: AlertPolicy) -> bool:
     """Unacknowledged alerts escalate after a while, or at the latest just before the window."""
-    if alert.state != "open":
+    if alert.state != "open" or alert.silenced(now):
         return False
     waited_long_enough = now - alert.opened_at >= policy.escalate_after
     window_close = alert.window_at - now <= policy.escalate_before_window

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import select
@@ -13,24 +14,67 @@ from bot.alert_lifecycle import Alert, Effect, Transition
 from bot.blocks import report_blocks
 from bot.outbox import enqueue
 from bot.storage.models import Alert as AlertRow
-from bot.storage.models import AlertEvent
+from bot.storage.models import AlertEvent, OutboxMessage
 from checks.i18n import Catalog
 from checks.report import Report, Status
+
+
+@dataclass(frozen=True)
+class Destinations:
+    """Where an alert goes, whom an escalation mentions, and where escalations are cross-posted."""
+
+    channel: str
+    on_call: str = ""  # Slack mention markup, such as <!subteam^S123>
+    escalation_channel: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredAlert:
+    """An alert as stored, with the last check's report that its message shows."""
+
+    id: int
+    alert: Alert
+    report: Report | None
 
 
 class AlertStore:
     """Alerts of one channel; every change and every message for Slack commit together."""
 
-    def __init__(self, sessions: sessionmaker[Session], channel: str, on_call: str = "") -> None:
+    def __init__(self, sessions: sessionmaker[Session], destinations: Destinations) -> None:
         self._sessions = sessions
-        self._channel = channel
-        self._on_call = on_call
+        self._to = destinations
 
     def get(self, server: str, window_at: datetime) -> Alert | None:
         """The server's alert for this window, if there is one."""
+        stored = self.find(server, window_at)
+        return stored.alert if stored is not None else None
+
+    def find(self, server: str, window_at: datetime) -> StoredAlert | None:
+        """The server's alert for this window, with its last report."""
         with self._sessions() as session:
             row = _find(session, server, window_at)
-            return _to_alert(row) if row is not None else None
+            return _stored(row) if row is not None else None
+
+    def find_by_message(self, ts: str) -> StoredAlert | None:
+        """The alert whose message in the channel has this ts (a thread reply's thread_ts)."""
+        with self._sessions() as session:
+            post = session.scalar(
+                select(OutboxMessage).where(
+                    OutboxMessage.result_ts == ts,
+                    OutboxMessage.alert_id.is_not(None),
+                    OutboxMessage.idempotency_key.endswith("/post"),
+                )
+            )
+            row = session.get(AlertRow, post.alert_id) if post and post.alert_id else None
+            return _stored(row) if row is not None else None
+
+    def unresolved(self) -> list[StoredAlert]:
+        """Every alert not resolved yet, oldest first."""
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(AlertRow).where(AlertRow.resolved_at.is_(None)).order_by(AlertRow.id)
+            ).all()
+            return [_stored(row) for row in rows]
 
     def record(
         self,
@@ -40,17 +84,25 @@ class AlertStore:
         kind: str,
         actor: str | None,
         now: datetime,
+        zone: tzinfo = UTC,
     ) -> None:
-        """Store the alert after an event, its audit entry, and what to tell Slack."""
+        """Store the alert after an event, its audit entry, and what to tell Slack; times in
+        the messages are shown in `zone` (the server's)."""
         alert = transition.alert
         if alert is None:
             return
         with self._sessions.begin() as session:
             row = _find(session, alert.server, alert.window_at)
             if row is None:
-                row = AlertRow(server=alert.server, window_at=alert.window_at, created_at=now)
+                row = AlertRow(
+                    server=alert.server,
+                    window_at=alert.window_at,
+                    channel=self._to.channel,
+                    created_at=now,
+                )
                 session.add(row)
-            _copy(alert, row, alert_summary(alert, report, t), now)
+            previous = Report.model_validate(row.report) if row.report else None
+            _copy(alert, row, alert_summary(alert, report, t), report, now)
             event = AlertEvent(
                 at=now,
                 kind=kind,
@@ -63,32 +115,75 @@ class AlertStore:
             row.events.append(event)
             session.flush()  # ids for the idempotency keys
             post = f"alert-{row.id}/post"
+            shown = in_zone(alert, zone)
             for effect in transition.effects:
-                method, payload = self._message(effect, alert, report, t, post)
-                key = post if effect is Effect.POST_ALERT else f"alert-{row.id}/{event.id}/{effect}"
-                enqueue(session, key, method, payload, now, alert_id=row.id)
+                context = _Context(shown, report, previous, t, actor, now)
+                for n, (method, payload) in enumerate(self._messages(effect, context, post)):
+                    key = (
+                        post
+                        if effect is Effect.POST_ALERT
+                        else f"alert-{row.id}/{event.id}/{effect}/{n}"
+                    )
+                    enqueue(session, key, method, payload, now, alert_id=row.id)
 
-    def _message(
-        self, effect: Effect, alert: Alert, report: Report, t: Catalog, post: str
-    ) -> tuple[str, dict[str, Any]]:
-        summary = alert_summary(alert, report, t)
+    def _messages(self, effect: Effect, c: _Context, post: str) -> list[tuple[str, dict[str, Any]]]:
+        summary = alert_summary(c.alert, c.report, c.t)
+        channel = self._to.channel
         if effect in (Effect.POST_ALERT, Effect.UPDATE_ALERT):
-            blocks = [b.to_dict() for b in alert_blocks(alert, report, t)]
-            payload: dict[str, Any] = {"channel": self._channel, "text": summary, "blocks": blocks}
+            blocks = [b.to_dict() for b in alert_blocks(c.alert, c.report, c.t, c.now)]
+            payload: dict[str, Any] = {"channel": channel, "text": summary, "blocks": blocks}
             if effect is Effect.UPDATE_ALERT:
-                payload["ts_of"] = post
-                return "chat.update", payload
-            return "chat.postMessage", payload
+                return [("chat.update", {**payload, "ts_of": post})]
+            return [("chat.postMessage", payload)]
         if effect is Effect.POST_DETAILS:
-            blocks = [b.to_dict() for b in report_blocks(report, t)]
-            return "chat.postMessage", {
-                "channel": self._channel,
-                "thread_ts_of": post,
-                "text": summary,
-                "blocks": blocks,
-            }
-        text = reply_text(effect, alert, t, self._on_call)
-        return "chat.postMessage", {"channel": self._channel, "thread_ts_of": post, "text": text}
+            blocks = [b.to_dict() for b in report_blocks(c.report, c.t)]
+            return [
+                (
+                    "chat.postMessage",
+                    {"channel": channel, "thread_ts_of": post, "text": summary, "blocks": blocks},
+                )
+            ]
+        text = reply_text(
+            effect, c.alert, c.t, c.now, self._to.on_call, c.actor, c.previous, c.report
+        )
+        messages = [("chat.postMessage", {"channel": channel, "thread_ts_of": post, "text": text})]
+        if effect is Effect.REPLY_ESCALATED and self._to.escalation_channel:
+            cross = c.t.text("alerts.cross_post", channel=channel, summary=summary)
+            mention = f"{self._to.on_call} " if self._to.on_call else ""
+            messages.append(
+                (
+                    "chat.postMessage",
+                    {"channel": self._to.escalation_channel, "text": mention + cross},
+                )
+            )
+        return messages
+
+
+@dataclass(frozen=True)
+class _Context:
+    alert: Alert
+    report: Report
+    previous: Report | None
+    t: Catalog
+    actor: str | None
+    now: datetime
+
+
+def in_zone(alert: Alert, zone: tzinfo) -> Alert:
+    """The alert with its times in `zone`, for people to read."""
+
+    def shown(moment: datetime | None) -> datetime | None:
+        return moment.astimezone(zone) if moment is not None else None
+
+    return replace(
+        alert,
+        window_at=alert.window_at.astimezone(zone),
+        opened_at=alert.opened_at.astimezone(zone),
+        acknowledged_at=shown(alert.acknowledged_at),
+        escalated_at=shown(alert.escalated_at),
+        resolved_at=shown(alert.resolved_at),
+        silenced_until=shown(alert.silenced_until),
+    )
 
 
 def _find(session: Session, server: str, window_at: datetime) -> AlertRow | None:
@@ -97,19 +192,21 @@ def _find(session: Session, server: str, window_at: datetime) -> AlertRow | None
     )
 
 
-def _copy(alert: Alert, row: AlertRow, summary: str, now: datetime) -> None:
+def _copy(alert: Alert, row: AlertRow, summary: str, report: Report, now: datetime) -> None:
     row.state = alert.state
     row.severity = alert.severity.value
     row.summary = summary
     row.fingerprint = [list(item) for item in alert.fingerprint]
+    row.report = report.model_dump(mode="json", by_alias=True)
     row.acknowledged_by, row.acknowledged_at = alert.acknowledged_by, alert.acknowledged_at
     row.escalated_by, row.escalated_at = alert.escalated_by, alert.escalated_at
     row.resolved_at = alert.resolved_at
+    row.silenced_by, row.silenced_until = alert.silenced_by, alert.silenced_until
     row.updated_at = now
 
 
-def _to_alert(row: AlertRow) -> Alert:
-    return Alert(
+def _stored(row: AlertRow) -> StoredAlert:
+    alert = Alert(
         server=row.server,
         window_at=row.window_at,
         severity=Status(row.severity),
@@ -120,4 +217,8 @@ def _to_alert(row: AlertRow) -> Alert:
         escalated_by=row.escalated_by,
         escalated_at=row.escalated_at,
         resolved_at=row.resolved_at,
+        silenced_by=row.silenced_by,
+        silenced_until=row.silenced_until,
     )
+    report = Report.model_validate(row.report) if row.report else None
+    return StoredAlert(row.id, alert, report)

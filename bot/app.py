@@ -8,7 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
+from sqlalchemy.orm import Session, sessionmaker
 
+from bot.alerting import Clock, build_alerting, utc_now
 from bot.authz import Authorizer
 from bot.check_service import CheckService
 from bot.config import Config
@@ -33,16 +35,27 @@ def build_app(
     environ: Mapping[str, str] | None = None,
     collect: Collect | None = None,
     listener_pool: ThreadPoolExecutor | None = None,
+    sessions: sessionmaker[Session] | None = None,
+    clock: Clock = utc_now,
 ) -> tuple[App, Services]:
-    """The App and its services; `collect` defaults to the WinRM collector."""
+    """The App and its services; `collect` defaults to the WinRM collector. With a database and
+    alerts.channel set, the scheduled alerts are wired too (started by the caller)."""
     client = web_client(bot_token, api_url or config.slack.api_url)
+    collect = collect or winrm_collect(config, environ or {})
+    alerting = None
+    if sessions is not None and config.alerts.channel is not None:
+        alerting = build_alerting(config, sessions, client, collect, clock)
     services = Services(
-        checks=CheckService(
-            config, collect or winrm_collect(config, environ or {}), config.slack.check_workers
+        checks=CheckService(config, collect, config.slack.check_workers),
+        authorizer=Authorizer(
+            client,
+            config.slack.allowed_users,
+            config.slack.allowed_usergroups,
+            config.slack.allowed_channels,
         ),
-        authorizer=Authorizer(config.slack, client),
         languages=LanguagePicker(config.language, config.slack.use_user_locale, client),
         command=config.slack.command,
+        alerting=alerting,
     )
     app = App(
         client=client,

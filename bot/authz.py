@@ -1,27 +1,38 @@
-"""Who may run checks: listed users, members of listed user groups, or anyone in listed channels."""
+"""Who may do something: listed users, members of listed user groups, or anyone in listed channels.
+
+One Authorizer answers "may run checks" (slack.allowed_*); another "may acknowledge, escalate
+and silence" (alerts.responder_*).
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Iterable
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-
-from bot.config import SlackSettings
 
 logger = logging.getLogger(__name__)
 GROUP_CACHE_SECONDS = 300.0
 
 
 class Authorizer:
-    """Answers "may this user run a check here?" with None (yes) or the catalog key of why not."""
+    """Answers "may this user do it here?" with None (yes) or the catalog key of why not."""
 
-    def __init__(self, settings: SlackSettings, client: WebClient) -> None:
-        self._users = frozenset(settings.allowed_users)
-        self._groups = tuple(settings.allowed_usergroups)
-        self._channels = frozenset(settings.allowed_channels)
+    def __init__(
+        self,
+        client: WebClient,
+        users: Iterable[str] = (),
+        usergroups: Iterable[str] = (),
+        channels: Iterable[str] = (),
+        refusal_key: str = "slack.not_allowed",
+    ) -> None:
+        self._users = frozenset(users)
+        self._groups = tuple(usergroups)
+        self._channels = frozenset(channels)
+        self._refusal_key = refusal_key
         self._client = client
         self._members: set[str] = set()
         self._fetched_at = float("-inf")
@@ -29,7 +40,7 @@ class Authorizer:
 
     @property
     def open_to_everyone(self) -> bool:
-        """No list is configured, so everyone in the workspace may run checks."""
+        """No list is configured, so everyone in the workspace may."""
         return not (self._users or self._groups or self._channels)
 
     def refusal(self, user_id: str, channel_id: str | None) -> str | None:
@@ -38,7 +49,7 @@ class Authorizer:
             return None
         if self._groups and user_id in self._group_members():
             return None
-        return "slack.not_allowed"
+        return self._refusal_key
 
     def _group_members(self) -> set[str]:
         with self._lock:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Protocol
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -18,6 +20,17 @@ from slack_sdk.models.blocks import (
 from checks.i18n import Catalog
 from checks.report import Finding, Report, Status, Tip, VolumeReport
 from checks.windows import Window
+
+
+class Silenced(Protocol):
+    """Who silenced a server and until when (bot.silences.ActiveSilence)."""
+
+    @property
+    def until(self) -> datetime: ...
+
+    @property
+    def by(self) -> str: ...
+
 
 MAX_BLOCKS = 50
 MAX_TEXT = 3000
@@ -199,24 +212,26 @@ def summary_blocks(reports: Sequence[Report], t: Catalog, total: int) -> list[Bl
     return blocks + packed_sections(lines, MAX_BLOCKS - len(blocks))
 
 
-def windows_blocks(windows: Sequence[Window], t: Catalog) -> list[Block]:
-    """Each server's next backup and check time, soonest first."""
+def windows_blocks(
+    windows: Sequence[Window], t: Catalog, silences: Mapping[str, Silenced] | None = None
+) -> list[Block]:
+    """Each server's next backup and check time, soonest first, and who silenced it."""
     blocks: list[Block] = [HeaderBlock(text=clip(t.text("windows.title"), MAX_HEADER))]
     lines = []
     for w in windows:
         if w.next_backup_at is None or w.check_at is None:
-            lines.append(
-                f"*{escape(w.server)}*  {t.text('windows.unknown')}  {escape(w.reason or '')}"
-            )
+            line = f"*{escape(w.server)}*  {t.text('windows.unknown')}  {escape(w.reason or '')}"
         else:
-            lines.append(
-                f"*{escape(w.server)}*  "
-                + t.text(
-                    "windows.line",
-                    next=t.datetime(w.next_backup_at),
-                    check=t.datetime(w.check_at),
-                )
+            line = f"*{escape(w.server)}*  " + t.text(
+                "windows.line", next=t.datetime(w.next_backup_at), check=t.datetime(w.check_at)
             )
+        silenced = (silences or {}).get(w.server)
+        if silenced is not None:
+            until = t.datetime(silenced.until)
+            line += "  :no_bell: " + t.text(
+                "windows.silenced", who=f"<@{silenced.by}>", until=until
+            )
+        lines.append(line.rstrip())
     return blocks + packed_sections(lines, MAX_BLOCKS - len(blocks))
 
 

@@ -9,6 +9,7 @@ the retry finds the message in the channel instead of posting it twice.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -74,6 +75,7 @@ def enqueue(
         idempotency_key=key,
         alert_id=alert_id,
         method=method,
+        edits=payload.get("ts_of") if method == "chat.update" else None,
         payload=payload,
         next_attempt_at=now,
         created_at=now,
@@ -94,23 +96,31 @@ class Outbox:
     """Delivers due messages, one at a time, in the order they were enqueued."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], client: WebClient, clock: Callable[[], datetime]
+        self,
+        sessions: sessionmaker[Session],
+        client: WebClient,
+        clock: Callable[[], datetime],
+        edit_interval: timedelta = timedelta(0),
     ) -> None:
         self._sessions = sessions
         self._client = client
         self._clock = clock
+        self._edit_interval = edit_interval
+        # The scheduler's round and an action's "deliver now" must not send the same message.
+        self._delivering = threading.Lock()
 
     def deliver_due(self, limit: int = 50) -> list[Delivered]:
         """Try every message whose time has come; returns what happened to each."""
-        now = self._clock()
-        with self._sessions() as session:
-            due = session.scalars(
-                select(OutboxMessage.id)
-                .where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now)
-                .order_by(OutboxMessage.id)
-                .limit(limit)
-            ).all()
-        return [self._deliver(message_id) for message_id in due]
+        with self._delivering:
+            now = self._clock()
+            with self._sessions() as session:
+                due = session.scalars(
+                    select(OutboxMessage.id)
+                    .where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now)
+                    .order_by(OutboxMessage.id)
+                    .limit(limit)
+                ).all()
+            return [self._deliver(message_id) for message_id in due]
 
     def _deliver(self, message_id: int) -> Delivered:
         with self._sessions.begin() as session:
@@ -119,6 +129,10 @@ class Outbox:
             payload, waiting_for = _resolve_references(session, dict(message.payload))
             if waiting_for is not None:
                 return _wait_for_reference(message, waiting_for, self._clock())
+            if message.edits is not None:
+                held = self._hold_edit(session, message)
+                if held is not None:
+                    return held
             # Counted before Slack is called: after a crash, attempts > 0 says "look first".
             message.attempts += 1
             retried = message.attempts > 1
@@ -146,6 +160,35 @@ class Outbox:
         except OSError as failure:  # connection refused, reset, timed out
             error = f"{type(failure).__name__}: {failure}"
         return self._record(message_id, key, ts, error, retry_after)
+
+    def _hold_edit(self, session: Session, message: OutboxMessage) -> Delivered | None:
+        """Coalesce and pace edits of one message, so a flapping host cannot flood Slack."""
+        # Each edit carries the whole message, so only the newest pending one matters.
+        newer = session.scalar(
+            select(OutboxMessage.id).where(
+                OutboxMessage.edits == message.edits,
+                OutboxMessage.state == "pending",
+                OutboxMessage.id > message.id,
+            )
+        )
+        if newer is not None:
+            message.state = "superseded"
+            return Delivered(message.idempotency_key, message.state, None, None)
+        last_sent = session.scalar(
+            select(OutboxMessage.sent_at)
+            .where(
+                OutboxMessage.state == "sent",
+                (OutboxMessage.edits == message.edits)
+                | (OutboxMessage.idempotency_key == message.edits),
+            )
+            .order_by(OutboxMessage.sent_at.desc())
+            .limit(1)
+        )
+        now = self._clock()
+        if last_sent is not None and now - last_sent < self._edit_interval:
+            message.next_attempt_at = last_sent + self._edit_interval
+            return Delivered(message.idempotency_key, message.state, None, None)
+        return None
 
     def _already_posted(self, payload: dict[str, Any], key: str) -> str | None:
         history = self._client.api_call(

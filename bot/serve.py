@@ -18,6 +18,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.app import build_app
 from bot.config import Config
+from bot.storage.database import open_database
 
 logger = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
@@ -59,40 +60,55 @@ def _require(environ: Mapping[str, str], name: str, why: str) -> str:
 
 
 def serve(config: Config, mode: str, port: int, environ: Mapping[str, str]) -> None:
-    """Run until SIGTERM or SIGINT; in-flight checks finish before the process exits."""
+    """Run until SIGTERM or SIGINT; in-flight checks finish and the outbox is flushed first."""
     bot_token = _require(environ, "SLACK_BOT_TOKEN", "the bot token (xoxb-…) of the Slack app")
     api_url = environ.get("SLACK_API_URL") or config.slack.api_url
+    app_token = secret = ""
+    if mode == "socket":
+        app_token = _require(
+            environ, "SLACK_APP_TOKEN", "the app-level token (xapp-…) for Socket Mode"
+        )
+    else:
+        secret = _require(
+            environ, "SLACK_SIGNING_SECRET", "HTTP mode verifies every request with it"
+        )
+    sessions = open_database(config.storage.url) if config.alerts.channel else None
+    app, services = build_app(
+        config,
+        bot_token=bot_token,
+        signing_secret=secret,
+        api_url=api_url,
+        environ=environ,
+        sessions=sessions,
+    )
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         logger.info("received signal %d, stopping", signum)
         stop.set()
 
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     if mode == "socket":
-        app_token = _require(
-            environ, "SLACK_APP_TOKEN", "the app-level token (xapp-…) for Socket Mode"
-        )
-        app, services = build_app(config, bot_token=bot_token, api_url=api_url, environ=environ)
         handler = SocketModeHandler(app, app_token=app_token)
         handler.connect()  # type: ignore[no-untyped-call]
         logger.info("connected to Slack in Socket Mode")
-        signal.signal(signal.SIGTERM, on_signal)
-        signal.signal(signal.SIGINT, on_signal)
-        stop.wait()
-        handler.close()  # type: ignore[no-untyped-call]
+
+        def close() -> None:
+            handler.close()  # type: ignore[no-untyped-call]
     else:
-        secret = _require(
-            environ, "SLACK_SIGNING_SECRET", "HTTP mode verifies every request with it"
-        )
-        app, services = build_app(
-            config, bot_token=bot_token, signing_secret=secret, api_url=api_url, environ=environ
-        )
         server = make_http_server(app, port)
-        thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
-        thread.start()
+        threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
         logger.info("listening for Slack on port %d at %s", port, EVENTS_PATH)
-        signal.signal(signal.SIGTERM, on_signal)
-        signal.signal(signal.SIGINT, on_signal)
-        stop.wait()
-        server.shutdown()
+        close = server.shutdown
+    if services.alerting is not None:
+        services.alerting.scheduler.start()
+        logger.info("scheduled checks are on; alerts go to %s", config.alerts.channel)
+    else:
+        logger.info("alerts.channel is not set: no scheduled checks")
+    stop.wait()
+    if services.alerting is not None:
+        services.alerting.scheduler.stop(wait=True)
+        services.alerting.outbox.deliver_due()  # what the last checks enqueued
+    close()
     services.checks.shutdown(wait=True)

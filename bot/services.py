@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.authz import Authorizer
 from bot.check_service import CheckService
@@ -10,15 +11,27 @@ from bot.i18n import catalog
 from bot.user_language import LanguagePicker
 from checks.i18n import Catalog
 
+if TYPE_CHECKING:
+    from bot.alerting import Alerting
+
 
 @dataclass(frozen=True)
 class Services:
-    """The check pool, the authorizer and the language picker."""
+    """The check pool, the authorizer, the language picker and (when configured) the alerts."""
 
     checks: CheckService
     authorizer: Authorizer
     languages: LanguagePicker
     command: str
+    alerting: Alerting | None = None
+
+    def responder_refusal(self, user_id: str, channel_id: str | None) -> str | None:
+        """Why this user may not act on alerts (None: they may); no responders: check users may."""
+        if self.alerting is None:
+            return "slack.not_allowed"
+        if self.alerting.responders.open_to_everyone:
+            return self.authorizer.refusal(user_id, channel_id)
+        return self.alerting.responders.refusal(user_id, channel_id)
 
     def catalog_for(self, user_id: str) -> Catalog:
         """The catalog in the user's language."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
 from checks.inventory import SERVER_NAME_PATTERN
@@ -13,7 +14,10 @@ MAX_TEXT = 500
 MAX_SERVERS = 20
 _SERVER_NAME = re.compile(SERVER_NAME_PATTERN)
 
-Action = Literal["help", "check", "all", "windows"]
+Action = Literal["help", "check", "all", "windows", "silence", "unsilence", "bad_duration"]
+MAX_SILENCE = timedelta(days=30)
+_DURATION = re.compile(r"(\d{1,5})([mhd])", re.IGNORECASE)
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,8 @@ class SlashRequest:
     servers: tuple[str, ...] = ()
     public: bool = False
     understood: bool = True
+    duration: timedelta | None = None  # for silence
+    duration_text: str = ""  # as typed, for the error when it is not a duration
 
 
 _KEYWORDS: dict[str, Action] = {"help": "help", "all": "all", "windows": "windows"}
@@ -41,15 +47,39 @@ def parse_slash_text(text: str) -> SlashRequest:
         words = words[:-1]
     if not words:
         return SlashRequest("help", public=public)
-    keyword = _KEYWORDS.get(words[0].casefold())
+    first = words[0].casefold()
+    if first in ("silence", "unsilence"):
+        return _silence(first, words[1:])
+    keyword = _KEYWORDS.get(first)
     if len(words) == 1 and keyword is not None:
         return SlashRequest(keyword, public=public)
     if len(words) > MAX_SERVERS or not all(_SERVER_NAME.fullmatch(w) for w in words):
         return NOT_UNDERSTOOD
     # Keywords are not server names: "all fs01" is a typo, not a server called "all".
-    if any(w.casefold() in _KEYWORDS for w in words):
+    if any(w.casefold() in _KEYWORDS or w.casefold() in ("silence", "unsilence") for w in words):
         return NOT_UNDERSTOOD
     unique: dict[str, str] = {}
     for word in words:
         unique.setdefault(word.casefold(), word)
     return SlashRequest("check", servers=tuple(unique.values()), public=public)
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """90m, 12h or 7d as a timedelta; None unless it is one, positive and at most 30 days."""
+    match = _DURATION.fullmatch(text.strip())
+    if match is None:
+        return None
+    amount = timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
+    return amount if timedelta(0) < amount <= MAX_SILENCE else None
+
+
+def _silence(keyword: str, rest: list[str]) -> SlashRequest:
+    wanted = 2 if keyword == "silence" else 1
+    if len(rest) != wanted or not _SERVER_NAME.fullmatch(rest[0]):
+        return NOT_UNDERSTOOD
+    if keyword == "unsilence":
+        return SlashRequest("unsilence", servers=(rest[0],))
+    duration = parse_duration(rest[1])
+    if duration is None:
+        return SlashRequest("bad_duration", servers=(rest[0],), duration_text=rest[1][:20])
+    return SlashRequest("silence", servers=(rest[0],), duration=duration)

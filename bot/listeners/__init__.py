@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands
+from bot.listeners import actions, commands, events
 from bot.services import Services
 
 
 def register(app: App, services: Services) -> None:
-    """Wire the slash command and the buttons."""
+    """Wire the slash command, the buttons and the thread replies."""
     commands.register(app, services)
     actions.register(app, services)
+    events.register(app, services)

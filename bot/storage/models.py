@@ -63,6 +63,8 @@ class Alert(Base):
     summary: Mapped[str] = mapped_column(Text)
     # What the last check found, to tell "the same problem" from "something changed".
     fingerprint: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # The last check's Report v1, so an acknowledgement can redraw the message without a check.
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     channel: Mapped[str | None] = mapped_column(String(64))
     message_ts: Mapped[str | None] = mapped_column(String(32))
     acknowledged_by: Mapped[str | None] = mapped_column(String(64))
@@ -70,6 +72,8 @@ class Alert(Base):
     escalated_by: Mapped[str | None] = mapped_column(String(64))
     escalated_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
+    silenced_by: Mapped[str | None] = mapped_column(String(64))
+    silenced_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -121,11 +125,57 @@ class OutboxMessage(Base):
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
     method: Mapped[str] = mapped_column(String(64))  # chat.postMessage, chat.update, …
+    # For an edit: the key of the post it edits, so edits of one message can be coalesced.
+    edits: Mapped[str | None] = mapped_column(String(200), index=True)
     payload: Mapped[dict[str, Any]]
-    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, dead
+    # pending, sent, dead, or superseded (a newer edit of the same message replaced it)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime]
     last_error: Mapped[str | None] = mapped_column(Text)
     result_ts: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class ScheduledRun(Base):
+    """A scheduled check of one server for one window; claimed before it runs, so never twice."""
+
+    __tablename__ = "scheduled_runs"
+    __table_args__ = (
+        UniqueConstraint("server", "window_at", "kind", name="uq_run_server_window_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    server: Mapped[str] = mapped_column(String(253))
+    window_at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(16))  # check, recheck
+    due_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16))  # running, done, missed
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class ServerWindow(Base):
+    """What a server last said about its own schedule, and when we last asked."""
+
+    __tablename__ = "server_windows"
+
+    server: Mapped[str] = mapped_column(String(253), primary_key=True)
+    discovered_at: Mapped[datetime | None]  # the server's next WSB run, as last reported
+    refreshed_at: Mapped[datetime]
+
+
+class Silence(Base):
+    """A server whose alerts are held back until `until`; it is still checked meanwhile."""
+
+    __tablename__ = "silences"
+    __table_args__ = (Index("ix_silences_server_until", "server", "until"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    server: Mapped[str] = mapped_column(String(253))
+    until: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    lifted_by: Mapped[str | None] = mapped_column(String(64))
+    lifted_at: Mapped[datetime | None]

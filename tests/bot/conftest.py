@@ -9,19 +9,23 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from slack_bolt import App
 
+from bot.alerting import Alerting
 from bot.app import build_app
 from bot.config import Config
 from bot.serve import EVENTS_PATH, make_http_server
 from bot.services import Services
+from bot.storage.database import open_database
 from checks.collect.winrm import winrm_collect
 from checks.inventory import Server
 from checks.snapshot import Snapshot
-from tests.conftest import ENVIRON, inventory_for
+from tests.conftest import ENVIRON, PASSWORD, PROFILES, USER, inventory_for
 from tests.support.fleet import SimulatedFleet
 from tests.support.slack_api import BOT_TOKEN, SlackStandIn
 from tests.support.slack_harness import socket_mode
@@ -113,3 +117,87 @@ def http_url(bot: Bot) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+class Clock:
+    """Time that moves only when a test says so."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, hour: int, minute: int = 0) -> datetime:
+        """Move to hour:minute of the same day in the clock's time zone."""
+        self.now = self.now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+        return self.now
+
+
+JST = timezone(timedelta(hours=9))
+EVENING = datetime(2026, 11, 24, 19, 0, tzinfo=JST)
+ALERT_CHANNEL = "C123"
+ON_CALL = "S0ONCALL"
+
+
+@dataclass
+class AlertBot:
+    """The bot with scheduled alerts, a clock the test moves, and the fleet it checks."""
+
+    app: App
+    services: Services
+    alerting: Alerting
+    clock: Clock
+    fleet: SimulatedFleet
+
+
+@pytest.fixture
+def evening_fleet() -> Iterator[SimulatedFleet]:
+    """fs01 (D: at 235 MB free) and dc01, in a fleet of this test's own, so it can be changed."""
+    profiles = {name: PROFILES[name] for name in ("fs01", "dc01")}
+    with SimulatedFleet(profiles, users={USER: PASSWORD}) as running:
+        yield running
+        assert running.errors == []
+
+
+def alert_config(fleet: SimulatedFleet, **alerts: Any) -> Config:
+    """fs01 backs up at 21:00 Tokyo time; alerts go to C123 and escalate to S0ONCALL."""
+    inventory = inventory_for(
+        fleet, ["fs01"], backup_times=["21:00"], timezone="Asia/Tokyo", lead_time_min=60
+    )
+    settings = {
+        "channel": ALERT_CHANNEL,
+        "on_call_usergroup": ON_CALL,
+        "escalate_after_min": 20,
+        "jitter_s": 0,
+        "edit_interval_s": 0,
+        **alerts,
+    }
+    return Config.model_validate({**inventory.model_dump(exclude_none=True), "alerts": settings})
+
+
+@pytest.fixture
+def alert_bot(
+    stand_in: SlackStandIn, evening_fleet: SimulatedFleet, database_url: str
+) -> Iterator[AlertBot]:
+    """The bot with alerts on the test's database, connected over Socket Mode, at 19:00 JST."""
+    config = alert_config(evening_fleet)
+    clock = Clock(EVENING)
+    pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="test-bolt")
+    app, services = build_app(
+        config,
+        bot_token=BOT_TOKEN,
+        api_url=stand_in.api_url,
+        collect=winrm_collect(config, ENVIRON),
+        listener_pool=pool,
+        sessions=open_database(database_url),
+        clock=clock,
+    )
+    assert services.alerting is not None
+    try:
+        with socket_mode(stand_in, app):
+            stand_in.wait_connected()
+            yield AlertBot(app, services, services.alerting, clock, evening_fleet)
+    finally:
+        services.checks.shutdown(wait=True)
+        pool.shutdown(wait=True, cancel_futures=True)

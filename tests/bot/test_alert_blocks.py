@@ -6,8 +6,18 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from bot.alert_blocks import ACK_ACTION, ESCALATE_ACTION, UNACK_ACTION, alert_blocks, reply_text
-from bot.alert_lifecycle import AlertPolicy, Effect, acknowledge, escalate, on_check
+from bot.alert_blocks import (
+    ACK_ACTION,
+    ALERT_RECHECK_ACTION,
+    ESCALATE_ACTION,
+    SILENCE_ACTION,
+    UNACK_ACTION,
+    UNSILENCE_ACTION,
+    alert_blocks,
+    parse_reference,
+    reply_text,
+)
+from bot.alert_lifecycle import AlertPolicy, Effect, acknowledge, escalate, on_check, silence
 from checks.evaluate import evaluate
 from checks.i18n import Catalog
 from checks.report import Report
@@ -33,7 +43,7 @@ def test_a_new_alert_names_the_problem_and_the_window_and_offers_every_button(
     report = _report(load_snapshot, en)
     alert = on_check(None, report, WINDOW, WINDOW - timedelta(hours=1), AlertPolicy()).alert
     assert alert is not None
-    blocks = _dicts(alert_blocks(alert, report, en))
+    blocks = _dicts(alert_blocks(alert, report, en, WINDOW))
     check_blocks(blocks)
     assert blocks[0]["text"]["text"] == (
         ":red_circle: *fs01*: D: has 235 MB free, less than the 320 MB a volume shadow copy "
@@ -44,8 +54,19 @@ def test_a_new_alert_names_the_problem_and_the_window_and_offers_every_button(
     assert [b["action_id"] for b in blocks[2]["elements"]] == [
         ACK_ACTION,
         ESCALATE_ACTION,
-        "recheck",
+        ALERT_RECHECK_ACTION,
+        SILENCE_ACTION,
     ]
+    silence_menu = blocks[2]["elements"][3]
+    assert [o["text"]["text"] for o in silence_menu["options"]] == [
+        "For this backup window",
+        "For 24 hours",
+        "For 7 days",
+    ]
+    assert parse_reference(silence_menu["options"][1]["value"].rsplit("|", 1)[0]) == (
+        "fs01",
+        WINDOW,
+    )
 
 
 def test_acknowledged_and_escalated_alerts_say_who_and_change_their_buttons(
@@ -58,16 +79,61 @@ def test_acknowledged_and_escalated_alerts_say_who_and_change_their_buttons(
     assert escalated is not None
     taken = acknowledge(escalated, "U123", WINDOW - timedelta(minutes=25)).alert
     assert taken is not None
-    blocks = _dicts(alert_blocks(taken, report, en))
+    blocks = _dicts(alert_blocks(taken, report, en, WINDOW))
     assert blocks[1]["elements"][0]["text"] == (
         "Acknowledged by <@U123> at Nov 24, 2026, 8:35:00\u202fPM. "
         "Escalated automatically at Nov 24, 2026, 8:30:00\u202fPM."
     )
-    assert [b["action_id"] for b in blocks[2]["elements"]] == [UNACK_ACTION, "recheck"]
-    japanese = _dicts(alert_blocks(taken, _report(load_snapshot, ja), ja))
+    assert [b["action_id"] for b in blocks[2]["elements"]] == [
+        UNACK_ACTION,
+        ALERT_RECHECK_ACTION,
+        SILENCE_ACTION,
+    ]
+    japanese = _dicts(alert_blocks(taken, _report(load_snapshot, ja), ja, WINDOW))
     assert japanese[1]["elements"][0]["text"].startswith(
         "<@U123> が 2026/11/24 20:35:00 に対応を開始しました。"
     )
-    assert reply_text(Effect.REPLY_ESCALATED, taken, en, "<!subteam^S123>") == (
+    assert reply_text(Effect.REPLY_ESCALATED, taken, en, WINDOW, "<!subteam^S123>") == (
         "Escalated to <!subteam^S123>: nobody has taken this alert yet."
+    )
+
+
+def test_a_silenced_alert_says_who_and_until_when_and_offers_unsilence(
+    load_snapshot: Callable[[str], Snapshot], en: Catalog
+) -> None:
+    report = _report(load_snapshot, en)
+    alert = on_check(None, report, WINDOW, WINDOW - timedelta(hours=1), AlertPolicy()).alert
+    assert alert is not None
+    until = WINDOW + timedelta(days=1)
+    held = silence(alert, "U777", until, WINDOW - timedelta(minutes=50)).alert
+    assert held is not None
+    blocks = _dicts(alert_blocks(held, report, en, WINDOW - timedelta(minutes=50)))
+    check_blocks(blocks)
+    assert blocks[1]["elements"][0]["text"].endswith(
+        "Silenced by <@U777> until Nov 25, 2026, 9:00:00\u202fPM."
+    )
+    assert blocks[2]["elements"][-1]["action_id"] == UNSILENCE_ACTION
+    # Once the silence is over, the menu is back.
+    later = _dicts(alert_blocks(held, report, en, until + timedelta(minutes=1)))
+    assert later[2]["elements"][-1]["action_id"] == SILENCE_ACTION
+
+
+def test_the_resolution_reply_says_what_was_fixed(
+    load_snapshot: Callable[[str], Snapshot], en: Catalog, ja: Catalog
+) -> None:
+    before = _report(load_snapshot, en)
+    seed = load_snapshot("seed-incident").model_copy(update={"host": "fs01"})
+    volumes = [
+        v.model_copy(update={"free_bytes": 5 * 1024**3}) if v.letter == "D:" else v
+        for v in seed.volumes
+    ]
+    after = evaluate(seed.model_copy(update={"volumes": volumes}), WINDOW, en)
+    alert = on_check(None, before, WINDOW, WINDOW - timedelta(hours=1), AlertPolicy()).alert
+    assert alert is not None
+    resolved = on_check(alert, after, WINDOW, WINDOW - timedelta(minutes=15), AlertPolicy()).alert
+    assert resolved is not None
+    text = reply_text(Effect.REPLY_RESOLVED, resolved, en, WINDOW, previous=before, report=after)
+    assert text == "Resolved at Nov 24, 2026, 8:45:00\u202fPM: D: now has 5 GB free."
+    assert "5 GB" in reply_text(
+        Effect.REPLY_RESOLVED, resolved, ja, WINDOW, previous=before, report=after
     )

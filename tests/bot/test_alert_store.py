@@ -9,7 +9,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.alert_lifecycle import AlertPolicy, acknowledge, auto_escalate, on_check
-from bot.alert_store import AlertStore
+from bot.alert_store import AlertStore, Destinations
 from bot.outbox import Outbox
 from bot.storage.database import open_database
 from checks.evaluate import evaluate
@@ -44,7 +44,7 @@ def test_the_evening_posts_one_alert_and_keeps_it_up_to_date(
         return evaluate(seed.model_copy(update={"volumes": volumes}), when, en)
 
     sessions = open_database(database_url)
-    store = AlertStore(sessions, CHANNEL, on_call="<!subteam^S123>")
+    store = AlertStore(sessions, Destinations(CHANNEL, on_call="<!subteam^S123>"))
     now = [at(20, 0)]
     outbox = Outbox(sessions, WebClient(token=BOT_TOKEN, base_url=stand_in.api_url), lambda: now[0])
     policy = AlertPolicy()

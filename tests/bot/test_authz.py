@@ -11,7 +11,13 @@ from tests.support.slack_api import BOT_TOKEN, SlackStandIn
 
 
 def _authorizer(stand_in: SlackStandIn, **lists: list[str]) -> Authorizer:
-    return Authorizer(SlackSettings(**lists), web_client(BOT_TOKEN, stand_in.api_url))
+    settings = SlackSettings(**lists)
+    return Authorizer(
+        web_client(BOT_TOKEN, stand_in.api_url),
+        settings.allowed_users,
+        settings.allowed_usergroups,
+        settings.allowed_channels,
+    )
 
 
 def test_without_lists_everyone_may(stand_in: SlackStandIn) -> None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from checks.evaluate import evaluate, unknown_report
 from checks.i18n import Catalog
-from checks.inventory import Inventory
+from checks.inventory import Inventory, Server
 from checks.snapshot import Snapshot
-from checks.windows import plan_windows
+from checks.windows import configured_window, next_window, plan_windows
 
 JST = timezone(timedelta(hours=9))
 
@@ -38,3 +38,56 @@ def test_soonest_first_with_the_lead_time_and_unknown_ones_last(
     assert app04.check_at == datetime(2026, 11, 25, 0, 15, tzinfo=JST)
     assert (down.next_backup_at, down.check_at) == (None, None)
     assert down.reason == "down could not be checked: connection refused by c:5985"
+
+
+def _server(**options: object) -> Server:
+    entry = {"name": "fs01", "address": "fs01.corp.example", **options}
+    (server,) = Inventory.model_validate({"servers": [entry]}).resolved()
+    return server
+
+
+def test_a_configured_window_is_the_next_listed_time_in_the_servers_zone() -> None:
+    server = _server(backup_times=["21:00", "03:00"], timezone="Asia/Tokyo")
+    assert configured_window(server, datetime(2026, 11, 24, 19, 0, tzinfo=JST)) == datetime(
+        2026, 11, 24, 21, 0, tzinfo=JST
+    )
+    assert configured_window(server, datetime(2026, 11, 24, 21, 0, tzinfo=JST)) == datetime(
+        2026, 11, 25, 3, 0, tzinfo=JST
+    )
+
+
+def test_configured_days_skip_the_weekend() -> None:
+    server = _server(
+        backup_times=["21:00"], backup_days=["mon", "tue", "wed", "thu", "fri"], timezone="UTC"
+    )
+    friday_night = datetime(2026, 11, 27, 22, 0, tzinfo=UTC)
+    assert configured_window(server, friday_night) == datetime(2026, 11, 30, 21, 0, tzinfo=UTC)
+
+
+def test_a_window_across_a_daylight_saving_change_keeps_its_local_time() -> None:
+    server = _server(backup_times=["21:00"], timezone="Europe/Berlin")
+    # Berlin leaves summer time on 2026-10-25: 21:00 is 19:00 UTC before and 20:00 UTC after.
+    assert configured_window(server, datetime(2026, 10, 24, 12, 0, tzinfo=UTC)) == datetime(
+        2026, 10, 24, 19, 0, tzinfo=UTC
+    )
+    assert configured_window(server, datetime(2026, 10, 25, 12, 0, tzinfo=UTC)) == datetime(
+        2026, 10, 25, 20, 0, tzinfo=UTC
+    )
+
+
+def test_without_configured_times_the_servers_own_next_run_is_the_window() -> None:
+    server = _server()
+    now = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    discovered = datetime(2026, 11, 24, 21, 0, tzinfo=JST)
+    assert next_window(server, discovered, now) == discovered
+    assert next_window(server, now - timedelta(hours=1), now) is None  # stale: ask again
+    assert next_window(server, None, now) is None
+    assert configured_window(server, now) is None
+
+
+def test_configured_times_win_over_the_servers_own_schedule() -> None:
+    server = _server(backup_times=["23:30"], timezone="UTC")
+    now = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    assert next_window(server, now + timedelta(hours=2), now) == datetime(
+        2026, 11, 24, 23, 30, tzinfo=UTC
+    )

@@ -205,6 +205,14 @@ class SimulatedFleet:
         with self._lock:
             return list(self._unexpected_commands)
 
+    def set_profile(self, name: str, profile: HostProfile) -> None:
+        """Change what a running host answers from its next request on (say, after a fix)."""
+        host = self._host(name)
+        self.profiles[name] = profile
+        host.profile = profile
+        host.latency = profile.latency_ms / 1000
+        host.hang = isinstance(profile.fault, Hang)
+
     def _host(self, name: str) -> _Host:
         if name not in self._addresses:
             raise KeyError(f"no host named {name!r}")

@@ -72,8 +72,10 @@ class SocketModeSide:
         block_id: str | None = None,
         button_text: str | None = None,
         response_url: str | None = None,
+        selected: str | None = None,
     ) -> Delivery:
-        """Sends an ``interactive`` envelope for a button click on the message ``message_ts``.
+        """Sends an ``interactive`` envelope for a button click on the message ``message_ts``
+        (with ``selected``: the choice of that option value in a select menu).
 
         A message the bot posted is used as is; otherwise a one-button message is made up.
         """
@@ -102,6 +104,7 @@ class SocketModeSide:
             action_ts=self.clock.next(),
             block_id=block_id,
             button_text=button_text,
+            selected=selected,
         )
         return self.socket.deliver(envelope("interactive", payload, accepts_response_payload=False))
 

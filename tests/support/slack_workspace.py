@@ -220,8 +220,10 @@ def block_actions_payload(
     block_id: str | None = None,
     button_text: str | None = None,
     trigger_id: str | None = None,
+    selected: str | None = None,
 ) -> dict[str, Any]:
-    """A ``block_actions`` payload for a button click on ``message``.
+    """A ``block_actions`` payload for a button click on ``message`` (or, with ``selected``, the
+    choice of that option value in the message's static select menu ``action_id``).
 
     ``block_id`` and the button label default to those of the button in ``message["blocks"]``
     that carries ``action_id``, as Slack echoes them from the message itself.
@@ -230,6 +232,25 @@ def block_actions_payload(
     if found is not None:
         block_id = block_id or found[0]
         button_text = button_text or found[1]
+    action: dict[str, Any] = {
+        "action_id": action_id,
+        "block_id": block_id or new_block_id(),
+        "text": {"type": "plain_text", "text": button_text or "Button", "emoji": True},
+        "value": value,
+        "type": "button",
+        "action_ts": action_ts,
+    }
+    if selected is not None:
+        action = {
+            "action_id": action_id,
+            "block_id": block_id or action["block_id"],
+            "type": "static_select",
+            "selected_option": {
+                "text": {"type": "plain_text", "text": selected, "emoji": True},
+                "value": selected,
+            },
+            "action_ts": action_ts,
+        }
     return {
         "type": "block_actions",
         "user": {"id": user_id, "username": user_name, "name": user_name, "team_id": ws.team_id},
@@ -249,16 +270,7 @@ def block_actions_payload(
         "message": message,
         "state": {"values": {}},
         "response_url": response_url,
-        "actions": [
-            {
-                "action_id": action_id,
-                "block_id": block_id or new_block_id(),
-                "text": {"type": "plain_text", "text": button_text or "Button", "emoji": True},
-                "value": value,
-                "type": "button",
-                "action_ts": action_ts,
-            }
-        ],
+        "actions": [action],
     }
 
 

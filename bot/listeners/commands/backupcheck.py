@@ -12,7 +12,7 @@ from slack_sdk.models.blocks import Block
 from bot.blocks import help_blocks, report_blocks, summary_blocks, windows_blocks
 from bot.responder import Responder
 from bot.services import Services
-from bot.slash_text import parse_slash_text
+from bot.slash_text import SlashRequest, parse_slash_text
 from checks.i18n import Catalog
 from checks.inventory import Server
 from checks.report import Report
@@ -32,6 +32,9 @@ def handle_backupcheck(services: Services, ack: Ack, command: dict[str, str]) ->
         ack(text=t.text(refusal))
         return
     request = parse_slash_text(str(command.get("text", "")))
+    if request.action in ("silence", "unsilence", "bad_duration"):
+        _silence(services, ack, request, user, command.get("channel_id"), t)
+        return
     if request.action == "help":
         ack(blocks=_dicts(help_blocks(t, services.command, request.understood)))
         return
@@ -63,8 +66,57 @@ def handle_backupcheck(services: Services, ack: Ack, command: dict[str, str]) ->
 def _windows(
     services: Services, servers: list[Server], t: Catalog, respond: Responder, response_type: str
 ) -> None:
-    plan = plan_windows(servers, services.checks.check(servers, t))
-    respond(t.text("windows.title"), windows_blocks(plan, t), response_type=response_type)
+    alerting = services.alerting
+    if alerting is None:  # no scheduler: ask the servers themselves
+        windows = plan_windows(servers, services.checks.check(servers, t))
+        blocks = windows_blocks(windows, t)
+    else:
+        silences = alerting.service.silences.active(alerting.clock())
+        blocks = windows_blocks(alerting.planned_windows(), t, silences)
+    respond(t.text("windows.title"), blocks, response_type=response_type)
+
+
+def _silence(
+    services: Services,
+    ack: Ack,
+    request: SlashRequest,
+    user: str,
+    channel: str | None,
+    t: Catalog,
+) -> None:
+    """`silence SERVER DURATION` and `unsilence SERVER`: quick writes, so answered in the ack."""
+    if request.action == "bad_duration":
+        ack(text=t.text("slack.bad_duration", text=request.duration_text))
+        return
+    alerting = services.alerting
+    if alerting is None:
+        ack(text=t.text("slack.no_alerting"))
+        return
+    resolution = services.checks.resolve(request.servers)
+    if resolution.unknown:
+        name, hint = resolution.unknown[0]
+        ack(
+            text=t.text(
+                "error.unknown_server_hint" if hint else "error.unknown_server",
+                name=name,
+                hint=hint,
+            )
+        )
+        return
+    refusal = services.responder_refusal(user, channel)
+    if refusal is not None:
+        ack(text=t.text(refusal))
+        return
+    (server,) = resolution.servers
+    if request.action == "silence" and request.duration is not None:
+        until = alerting.clock() + request.duration
+        alerting.service.silence(server.name, until, user)
+        ack(text=t.text("slack.silenced", server=server.name, until=t.datetime(until)))
+    elif alerting.service.unsilence_server(server.name, user):
+        ack(text=t.text("slack.unsilenced", server=server.name))
+    else:
+        ack(text=t.text("slack.not_silenced", server=server.name))
+    alerting.deliver_soon()
 
 
 def _check_and_respond(

@@ -1,0 +1,133 @@
+"""Wires the scheduled checks and alerts from the configuration: stores, service, outbox, timing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.alert_lifecycle import AlertPolicy
+from bot.alert_service import AlertService
+from bot.alert_store import AlertStore, Destinations
+from bot.authz import Authorizer
+from bot.config import AlertSettings, Config
+from bot.history import History
+from bot.i18n import catalog
+from bot.outbox import Outbox
+from bot.schedule_plan import SchedulePolicy
+from bot.schedule_store import ScheduleStore
+from bot.scheduler import Driver, Scheduler
+from bot.silences import SilenceStore
+from checks.fleet import Collect
+from checks.report import Status
+from checks.windows import Window
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The real clock; tests pass their own."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Alerting:
+    """Everything behind scheduled alerts, and who may act on them."""
+
+    service: AlertService
+    driver: Driver
+    outbox: Outbox
+    scheduler: Scheduler
+    responders: Authorizer
+    settings: AlertSettings
+    clock: Clock
+
+    def planned_windows(self) -> list[Window]:
+        """The stored plan: each server's window and check time, without contacting anyone."""
+        current = self.driver.plan(give_up=False)
+        checks = {j.server: j.run_at for j in current.due + current.later if j.kind == "check"}
+        windows = [Window(name, at, checks.get(name), None) for name, at in current.windows.items()]
+        return sorted(
+            windows, key=lambda w: (w.next_backup_at is None, w.next_backup_at or 0, w.server)
+        )
+
+    def deliver_soon(self) -> None:
+        """Deliver what an action just enqueued without waiting for the next outbox round."""
+        if self.scheduler.running:
+            self.scheduler.apscheduler.modify_job("outbox", next_run_time=datetime.now(UTC))
+        else:
+            self.outbox.deliver_due()
+
+
+def on_call_mention(settings: AlertSettings) -> str:
+    """Slack markup that notifies the on-call group and users."""
+    mentions = [f"<!subteam^{settings.on_call_usergroup}>"] if settings.on_call_usergroup else []
+    mentions += [f"<@{user}>" for user in settings.on_call_users]
+    return " ".join(mentions)
+
+
+def alert_policy(settings: AlertSettings) -> AlertPolicy:
+    """The lifecycle's timing and threshold from the config."""
+    return AlertPolicy(
+        min_severity=Status(settings.min_severity),
+        escalate_after=timedelta(minutes=settings.escalate_after_min),
+        escalate_before_window=timedelta(minutes=settings.escalate_before_window_min),
+    )
+
+
+def schedule_policy(settings: AlertSettings) -> SchedulePolicy:
+    """The scheduler's timing from the config."""
+    return SchedulePolicy(
+        recheck_before=timedelta(minutes=settings.recheck_before_min),
+        jitter=timedelta(seconds=settings.jitter_s),
+        grace=timedelta(minutes=settings.misfire_grace_min),
+    )
+
+
+def build_alerting(
+    config: Config,
+    sessions: sessionmaker[Session],
+    client: WebClient,
+    collect: Collect,
+    clock: Clock = utc_now,
+) -> Alerting:
+    """The alert subsystem; `config.alerts.channel` must be set."""
+    settings = config.alerts
+    if settings.channel is None:
+        raise ValueError("alerts.channel is not set")
+    destinations = Destinations(
+        settings.channel, on_call_mention(settings), settings.escalation_channel
+    )
+    service = AlertService(
+        config,
+        collect,
+        AlertStore(sessions, destinations),
+        ScheduleStore(sessions),
+        SilenceStore(sessions),
+        History(sessions),
+        alert_policy(settings),
+        catalog(config.language),
+        clock,
+    )
+    timing = schedule_policy(settings)
+    driver = Driver(service, timing, clock)
+    outbox = Outbox(sessions, client, clock, timedelta(seconds=settings.edit_interval_s))
+    scheduler = Scheduler(
+        driver,
+        service,
+        outbox,
+        timing,
+        timedelta(days=settings.retention_days),
+        settings.scheduler_workers,
+        clock,
+    )
+    responders = Authorizer(
+        client,
+        settings.responder_users,
+        settings.responder_usergroups,
+        refusal_key="alerts.not_responder",
+    )
+    return Alerting(service, driver, outbox, scheduler, responders, settings, clock)

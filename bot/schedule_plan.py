@@ -1,0 +1,116 @@
+"""What the scheduler should run and when: pure, so tests move time by passing `now`."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from checks.inventory import Server
+from checks.windows import next_window
+
+JobKind = Literal["check", "recheck", "discover"]
+
+
+@dataclass(frozen=True)
+class SchedulePolicy:
+    """Timing of scheduled checks."""
+
+    recheck_before: timedelta = timedelta(minutes=15)
+    jitter: timedelta = timedelta(minutes=2)
+    grace: timedelta = timedelta(minutes=30)
+    # How often a server's own schedule is read again when backup_times are not configured.
+    refresh_every: timedelta = timedelta(hours=24)
+    # A server whose schedule could not be read (unreachable, no policy) is asked again this often.
+    retry_unknown_every: timedelta = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One check of one server: before a window (check), again while its alert is open
+    (recheck), or to learn the server's own schedule (discover)."""
+
+    server: str
+    kind: JobKind
+    window_at: datetime
+    run_at: datetime
+
+    @property
+    def id(self) -> str:
+        """Stable across restarts and plan refreshes, so re-adding a job replaces it."""
+        return f"{self.kind}:{self.server}:{self.window_at.isoformat()}"
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A scheduled run as stored: running, done, or missed (given up)."""
+
+    server: str
+    window_at: datetime
+    kind: str
+    state: str
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Jobs to run now, jobs for later, and jobs whose time passed too long ago."""
+
+    due: list[Job] = field(default_factory=list)
+    later: list[Job] = field(default_factory=list)
+    missed: list[Job] = field(default_factory=list)
+    windows: dict[str, datetime | None] = field(default_factory=dict)
+
+
+def jitter_for(server: str, spread: timedelta) -> timedelta:
+    """A fixed offset in [0, spread) per server: spread out, and the same after a restart."""
+    if spread <= timedelta(0):
+        return timedelta(0)
+    digest = int.from_bytes(hashlib.sha256(server.encode("utf-8")).digest()[:8], "big")
+    return timedelta(seconds=digest % int(spread.total_seconds() or 1))
+
+
+def plan(
+    servers: Iterable[Server],
+    discovered: Mapping[str, tuple[datetime | None, datetime]],
+    runs: Iterable[RunRecord],
+    open_alerts: Iterable[tuple[str, datetime]],
+    now: datetime,
+    policy: SchedulePolicy,
+) -> Plan:
+    """Every server's jobs at `now`, from its window, what already ran and which alerts are open."""
+    finished = {(r.server, r.window_at, r.kind) for r in runs if r.state in ("done", "missed")}
+    alerting = set(open_alerts)
+    result = Plan()
+    for server in servers:
+        seen_next, refreshed_at = discovered.get(server.name, (None, None))
+        window = next_window(server, seen_next, now)
+        result.windows[server.name] = window
+        age = now - refreshed_at if refreshed_at is not None else None
+        stale = age is None or age >= policy.refresh_every
+        unknown = window is None and (age is None or age >= policy.retry_unknown_every)
+        if not server.backup_times and (stale or unknown):
+            result.due.append(Job(server.name, "discover", window or now, now))
+        if window is None:
+            continue
+        offset = jitter_for(server.name, policy.jitter)
+        check = Job(
+            server.name, "check", window, window - timedelta(minutes=server.lead_time_min) - offset
+        )
+        wanted = [check]
+        if (server.name, window) in alerting:
+            recheck_spread = min(policy.jitter, policy.recheck_before / 3)
+            run_at = window - policy.recheck_before + jitter_for(server.name, recheck_spread)
+            wanted.append(Job(server.name, "recheck", window, run_at))
+        for job in wanted:
+            if (job.server, job.window_at, job.kind) in finished:
+                continue
+            if job.run_at > now:
+                result.later.append(job)
+            elif now - job.run_at <= policy.grace:
+                result.due.append(job)
+            else:
+                result.missed.append(job)
+    return result
