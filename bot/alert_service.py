@@ -98,7 +98,7 @@ class AlertService:
             stored.alert if stored else None, report, window_at, now, self._policy
         )
         self.alerts.record(
-            transition, report, self._t, "checked", actor, now, self._zone(server.name)
+            transition, report, self._t, "checked", actor, now, self.zone(server.name)
         )
         return report
 
@@ -144,7 +144,7 @@ class AlertService:
         for stored in self.alerts.unresolved():
             transition = auto_escalate(stored.alert, now, self._policy)
             if transition.effects and stored.report is not None:
-                zone = self._zone(stored.alert.server)
+                zone = self.zone(stored.alert.server)
                 self.alerts.record(
                     transition, stored.report, self._t, "escalate", "auto", now, zone
                 )
@@ -168,11 +168,11 @@ class AlertService:
     ) -> Outcome:
         if not transition.effects or stored.report is None:
             return Outcome(changed=False)
-        zone = self._zone(stored.alert.server)
+        zone = self.zone(stored.alert.server)
         self.alerts.record(transition, stored.report, self._t, kind, user, now, zone)
         return Outcome(changed=True)
 
-    def _zone(self, server: str) -> tzinfo:
+    def zone(self, server: str) -> tzinfo:
         """The server's time zone, in which people read its alert's times."""
         found = self.inventory.find(server)
         return ZoneInfo(found.timezone) if found and found.timezone else UTC

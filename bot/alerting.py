@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from slack_sdk import WebClient
@@ -17,10 +17,10 @@ from bot.config import AlertSettings, Config
 from bot.history import History
 from bot.i18n import catalog
 from bot.outbox import Outbox
-from bot.schedule_plan import SchedulePolicy
+from bot.schedule_plan import SchedulePolicy, jitter_for
 from bot.schedule_store import ScheduleStore
 from bot.scheduler import Driver, Scheduler
-from bot.silences import SilenceStore
+from bot.silences import ActiveSilence, SilenceStore
 from checks.fleet import Collect
 from checks.report import Status
 from checks.windows import Window
@@ -46,13 +46,31 @@ class Alerting:
     clock: Clock
 
     def planned_windows(self) -> list[Window]:
-        """The stored plan: each server's window and check time, without contacting anyone."""
+        """The stored plan: each server's window and check time (in the server's time zone),
+        without contacting anyone."""
         current = self.driver.plan(give_up=False)
-        checks = {j.server: j.run_at for j in current.due + current.later if j.kind == "check"}
-        windows = [Window(name, at, checks.get(name), None) for name, at in current.windows.items()]
+        spread = schedule_policy(self.settings).jitter
+        windows = []
+        for server in self.service.inventory.resolved():
+            at = current.windows.get(server.name)
+            if at is None:
+                windows.append(Window(server.name, None, None, None))
+                continue
+            zone = self.service.zone(server.name)
+            lead = timedelta(minutes=server.lead_time_min) + jitter_for(server.name, spread)
+            windows.append(
+                Window(server.name, at.astimezone(zone), (at - lead).astimezone(zone), None)
+            )
         return sorted(
             windows, key=lambda w: (w.next_backup_at is None, w.next_backup_at or 0, w.server)
         )
+
+    def silences_shown(self) -> dict[str, ActiveSilence]:
+        """Active silences, with their end in each server's time zone."""
+        return {
+            name: replace(silence, until=silence.until.astimezone(self.service.zone(name)))
+            for name, silence in self.service.silences.active(self.clock()).items()
+        }
 
     def deliver_soon(self) -> None:
         """Deliver what an action just enqueued without waiting for the next outbox round."""

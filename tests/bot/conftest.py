@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -176,12 +177,12 @@ def alert_config(fleet: SimulatedFleet, **alerts: Any) -> Config:
     return Config.model_validate({**inventory.model_dump(exclude_none=True), "alerts": settings})
 
 
-@pytest.fixture
-def alert_bot(
-    stand_in: SlackStandIn, evening_fleet: SimulatedFleet, database_url: str
+@contextlib.contextmanager
+def running_alert_bot(
+    stand_in: SlackStandIn, fleet: SimulatedFleet, database_url: str, **alerts: Any
 ) -> Iterator[AlertBot]:
-    """The bot with alerts on the test's database, connected over Socket Mode, at 19:00 JST."""
-    config = alert_config(evening_fleet)
+    """The bot with alerts on a database, connected over Socket Mode, at 19:00 JST."""
+    config = alert_config(fleet, **alerts)
     clock = Clock(EVENING)
     pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="test-bolt")
     app, services = build_app(
@@ -197,7 +198,36 @@ def alert_bot(
     try:
         with socket_mode(stand_in, app):
             stand_in.wait_connected()
-            yield AlertBot(app, services, services.alerting, clock, evening_fleet)
+            yield AlertBot(app, services, services.alerting, clock, fleet)
     finally:
         services.checks.shutdown(wait=True)
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.fixture
+def alert_bot(
+    stand_in: SlackStandIn, evening_fleet: SimulatedFleet, database_url: str
+) -> Iterator[AlertBot]:
+    """The bot with alerts (default settings of alert_config) at 19:00 JST."""
+    with running_alert_bot(stand_in, evening_fleet, database_url) as running:
+        yield running
+
+
+def open_alert(bot: AlertBot, stand_in: SlackStandIn) -> dict[str, Any]:
+    """Run the 20:00 check (fs01 is short of space) and deliver: the alert message as posted."""
+    bot.clock.set(20, 0)
+    bot.alerting.driver.run_due()
+    bot.alerting.outbox.deliver_due()
+    (top,) = [
+        m
+        for (channel, _), m in stand_in.messages.items()
+        if channel == ALERT_CHANNEL and "thread_ts" not in m
+    ]
+    return top
+
+
+def control(message: dict[str, Any], action_id: str) -> dict[str, Any]:
+    """The button or menu with action_id in a message's actions block."""
+    actions = next(b for b in message["blocks"] if b["type"] == "actions")
+    found: dict[str, Any] = next(e for e in actions["elements"] if e["action_id"] == action_id)
+    return found

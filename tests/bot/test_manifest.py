@@ -40,3 +40,12 @@ def test_every_web_api_method_the_bot_calls_has_its_scope() -> None:
         "channels:history",
         "groups:history",
     } <= scopes
+
+
+def test_thread_replies_reach_the_bot_in_public_and_private_channels() -> None:
+    events = set(_manifest()["settings"]["event_subscriptions"]["bot_events"])
+    assert {"message.channels", "message.groups"} <= events
+    # Reading those messages needs the history scopes.
+    assert {"channels:history", "groups:history"} <= set(
+        _manifest()["oauth_config"]["scopes"]["bot"]
+    )

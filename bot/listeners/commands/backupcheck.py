@@ -71,8 +71,7 @@ def _windows(
         windows = plan_windows(servers, services.checks.check(servers, t))
         blocks = windows_blocks(windows, t)
     else:
-        silences = alerting.service.silences.active(alerting.clock())
-        blocks = windows_blocks(alerting.planned_windows(), t, silences)
+        blocks = windows_blocks(alerting.planned_windows(), t, alerting.silences_shown())
     respond(t.text("windows.title"), blocks, response_type=response_type)
 
 
@@ -111,7 +110,8 @@ def _silence(
     if request.action == "silence" and request.duration is not None:
         until = alerting.clock() + request.duration
         alerting.service.silence(server.name, until, user)
-        ack(text=t.text("slack.silenced", server=server.name, until=t.datetime(until)))
+        shown = until.astimezone(alerting.service.zone(server.name))
+        ack(text=t.text("slack.silenced", server=server.name, until=t.datetime(shown)))
     elif alerting.service.unsilence_server(server.name, user):
         ack(text=t.text("slack.unsilenced", server=server.name))
     else:
