@@ -42,15 +42,17 @@ def alert_blocks(alert: Alert, report: Report, t: Catalog, now: datetime) -> lis
     """The alert message: summary, who has it, and the buttons that still make sense."""
     blocks: list[Block] = [
         SectionBlock(
-            text=MarkdownTextObject(
-                text=clip(f"{EMOJI[alert.severity]} {alert_summary(alert, report, t)}")
-            )
+            text=MarkdownTextObject(text=clip(f"{_emoji(alert)} {alert_summary(alert, report, t)}"))
         ),
         ContextBlock(elements=[MarkdownTextObject(text=clip(alert_state_line(alert, t, now)))]),
     ]
     if alert.resolved_at is None:
         blocks.append(ActionsBlock(block_id="alert_actions", elements=_controls(alert, t, now)))
     return blocks
+
+
+def _emoji(alert: Alert) -> str:
+    return EMOJI[Status.OK if alert.resolved_at is not None else alert.severity]
 
 
 def _controls(alert: Alert, t: Catalog, now: datetime) -> list[ButtonElement | StaticSelectElement]:

@@ -6,12 +6,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.alert_blocks import alert_blocks, alert_summary, reply_text
 from bot.alert_lifecycle import Alert, Effect, Transition
-from bot.blocks import report_blocks
+from bot.blocks import clip, escape, report_blocks
 from bot.outbox import enqueue
 from bot.storage.models import Alert as AlertRow
 from bot.storage.models import AlertEvent, OutboxMessage
@@ -26,6 +26,8 @@ class Destinations:
     channel: str
     on_call: str = ""  # Slack mention markup, such as <!subteam^S123>
     escalation_channel: str | None = None
+    # More new alerts than this for one window go into one digest message's thread.
+    digest_threshold: int = 10
 
 
 @dataclass(frozen=True)
@@ -115,10 +117,17 @@ class AlertStore:
             row.events.append(event)
             session.flush()  # ids for the idempotency keys
             post = f"alert-{row.id}/post"
+            if Effect.POST_ALERT in transition.effects and self._crowded(session, alert):
+                row.digest_key = digest_key(alert.window_at)
             shown = in_zone(alert, zone)
+            thread = row.digest_key or post
+            if row.digest_key is not None and transition.effects:
+                # First, so the digest is posted before the entries that go in its thread.
+                self._refresh_digest(session, row.digest_key, shown.window_at, t, now, event.id)
             for effect in transition.effects:
                 context = _Context(shown, report, previous, t, actor, now)
-                for n, (method, payload) in enumerate(self._messages(effect, context, post)):
+                messages = self._messages(effect, context, post, thread)
+                for n, (method, payload) in enumerate(messages):
                     key = (
                         post
                         if effect is Effect.POST_ALERT
@@ -126,7 +135,46 @@ class AlertStore:
                     )
                     enqueue(session, key, method, payload, now, alert_id=row.id)
 
-    def _messages(self, effect: Effect, c: _Context, post: str) -> list[tuple[str, dict[str, Any]]]:
+    def _crowded(self, session: Session, alert: Alert) -> bool:
+        """Whether this window already has as many open alerts as a digest starts from."""
+        count = session.scalar(
+            select(func.count(AlertRow.id)).where(
+                AlertRow.window_at == alert.window_at, AlertRow.resolved_at.is_(None)
+            )
+        )
+        return int(count or 0) > self._to.digest_threshold
+
+    def _refresh_digest(
+        self, session: Session, key: str, window_at: datetime, t: Catalog, now: datetime, event: int
+    ) -> None:
+        """Post the window's digest, or edit it to list the servers failing now (edits of one
+        message are coalesced by the outbox, so 500 alerts make one or two edits)."""
+        servers = session.scalars(
+            select(AlertRow.server)
+            .where(AlertRow.window_at == window_at, AlertRow.resolved_at.is_(None))
+            .order_by(AlertRow.server)
+        ).all()
+        text = clip(
+            t.text(
+                "alerts.digest",
+                count=len(servers),
+                when=t.datetime(window_at),
+                servers=t.text("list_separator").join(escape(s) for s in servers),
+            )
+        )
+        payload = {"channel": self._to.channel, "text": text}
+        posted = session.scalar(
+            select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)
+        )
+        if posted is None:
+            enqueue(session, key, "chat.postMessage", payload, now)
+        else:
+            update = {**payload, "ts_of": key}
+            enqueue(session, f"{key}/update/{event}", "chat.update", update, now)
+
+    def _messages(
+        self, effect: Effect, c: _Context, post: str, thread: str
+    ) -> list[tuple[str, dict[str, Any]]]:
         summary = alert_summary(c.alert, c.report, c.t)
         channel = self._to.channel
         if effect in (Effect.POST_ALERT, Effect.UPDATE_ALERT):
@@ -134,19 +182,23 @@ class AlertStore:
             payload: dict[str, Any] = {"channel": channel, "text": summary, "blocks": blocks}
             if effect is Effect.UPDATE_ALERT:
                 return [("chat.update", {**payload, "ts_of": post})]
+            if thread != post:  # in the window's digest thread
+                payload["thread_ts_of"] = thread
             return [("chat.postMessage", payload)]
         if effect is Effect.POST_DETAILS:
             blocks = [b.to_dict() for b in report_blocks(c.report, c.t)]
             return [
                 (
                     "chat.postMessage",
-                    {"channel": channel, "thread_ts_of": post, "text": summary, "blocks": blocks},
+                    {"channel": channel, "thread_ts_of": thread, "text": summary, "blocks": blocks},
                 )
             ]
         text = reply_text(
             effect, c.alert, c.t, c.now, self._to.on_call, c.actor, c.previous, c.report
         )
-        messages = [("chat.postMessage", {"channel": channel, "thread_ts_of": post, "text": text})]
+        messages = [
+            ("chat.postMessage", {"channel": channel, "thread_ts_of": thread, "text": text})
+        ]
         if effect is Effect.REPLY_ESCALATED and self._to.escalation_channel:
             cross = c.t.text("alerts.cross_post", channel=channel, summary=summary)
             mention = f"{self._to.on_call} " if self._to.on_call else ""
@@ -167,6 +219,11 @@ class _Context:
     t: Catalog
     actor: str | None
     now: datetime
+
+
+def digest_key(window_at: datetime) -> str:
+    """The outbox key of a window's digest message."""
+    return f"digest-{window_at.astimezone(UTC).isoformat()}/post"
 
 
 def in_zone(alert: Alert, zone: tzinfo) -> Alert:

@@ -21,6 +21,7 @@ from bot.schedule_plan import SchedulePolicy, jitter_for
 from bot.schedule_store import ScheduleStore
 from bot.scheduler import Driver, Scheduler
 from bot.silences import ActiveSilence, SilenceStore
+from bot.slack_client import outbox_client
 from checks.fleet import Collect
 from checks.report import Status
 from checks.windows import Window
@@ -117,7 +118,10 @@ def build_alerting(
     if settings.channel is None:
         raise ValueError("alerts.channel is not set")
     destinations = Destinations(
-        settings.channel, on_call_mention(settings), settings.escalation_channel
+        settings.channel,
+        on_call_mention(settings),
+        settings.escalation_channel,
+        settings.digest_threshold,
     )
     service = AlertService(
         config,
@@ -132,7 +136,12 @@ def build_alerting(
     )
     timing = schedule_policy(settings)
     driver = Driver(service, timing, clock)
-    outbox = Outbox(sessions, client, clock, timedelta(seconds=settings.edit_interval_s))
+    outbox = Outbox(
+        sessions,
+        outbox_client(str(client.token), client.base_url),
+        clock,
+        timedelta(seconds=settings.edit_interval_s),
+    )
     scheduler = Scheduler(
         driver,
         service,

@@ -15,16 +15,26 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from bot.config import Config, ConfigError, load_config
+from bot.doctor import (
+    Finding,
+    Outcome,
+    check_config,
+    check_slack,
+    exit_code,
+    server_findings,
+    slack_skipped,
+    summary,
+)
 from bot.i18n import catalog
 from bot.nagios import render_nagios, render_nagios_fleet
-from bot.serve import MissingSecret
-from bot.serve import serve as run_bot
-from bot.terminal import print_report, summary_table, windows_table
+from bot.terminal import STATUS_STYLE, print_report, summary_table, windows_table
 from checks.collect.errors import CollectError
 from checks.collect.local import LocalCollector
 from checks.collect.winrm import winrm_collect
+from checks.diagnose import diagnose_fleet
 from checks.evaluate import evaluate, unknown_report
 from checks.fleet import check_fleet
 from checks.i18n import Catalog, Lang
@@ -119,10 +129,10 @@ def windows(lang: LangOption = None, config: ConfigOption = None) -> None:
     Console().print(windows_table(plan_windows(targets, reports), t))
 
 
-def _run_fleet(settings: Config, targets: list[Server], t: Catalog) -> list[Report]:
-    """Check servers with a progress bar on stderr (when it is a terminal)."""
+def _progress_bar() -> Progress:
+    """A progress bar on stderr that vanishes when done; off unless stderr is a terminal."""
     console = Console(stderr=True)
-    with Progress(
+    return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -130,7 +140,12 @@ def _run_fleet(settings: Config, targets: list[Server], t: Catalog) -> list[Repo
         console=console,
         transient=True,
         disable=not console.is_terminal,
-    ) as bar:
+    )
+
+
+def _run_fleet(settings: Config, targets: list[Server], t: Catalog) -> list[Report]:
+    """Check servers with a progress bar on stderr (when it is a terminal)."""
+    with _progress_bar() as bar:
         task = bar.add_task(t.text("progress.checking"), total=len(targets))
         return check_fleet(
             targets,
@@ -193,6 +208,65 @@ def evaluate_file(
     _emit(evaluate(snapshot, datetime.now(UTC), t), output, t)
 
 
+DOCTOR_MARKS = {
+    Outcome.PASSED: ("✓", STATUS_STYLE[Status.OK]),
+    Outcome.FAILED: ("✗", STATUS_STYLE[Status.CRITICAL]),
+    Outcome.SKIPPED: ("–", STATUS_STYLE[Status.INFO]),
+}
+
+
+@app.command()
+def doctor(
+    no_slack: Annotated[
+        bool,
+        typer.Option("--no-slack", help="Skip the Slack checks (command line or Nagios only)."),
+    ] = False,
+    lang: LangOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Check everything a first run needs, one line each with its fix (exit 0: all is well)."""
+    settings, t, found = check_config(config, os.environ, lang.value if lang else None)
+    out = Console()
+    _print_findings(found, out)
+    if settings is None:
+        # As every command does on a config error; nothing else can be checked without it.
+        raise typer.Exit(UNKNOWN_EXIT)
+    findings = list(found)
+    slack = [slack_skipped(t)] if no_slack else check_slack(settings, os.environ, t)
+    _print_findings(slack, out)
+    findings += slack
+    servers = settings.resolved()
+    with _progress_bar() as bar:
+        task = bar.add_task(t.text("doctor.progress"), total=len(servers))
+        diagnoses = diagnose_fleet(
+            servers,
+            winrm_collect(settings, os.environ),
+            progress=lambda diagnosis: bar.advance(task),
+        )
+    for diagnosis in diagnoses:
+        steps = server_findings(diagnosis, settings, os.environ, t)
+        _print_findings(steps, out)
+        findings += steps
+    code = exit_code(findings)
+    out.print(
+        Text(summary(findings, t), style=STATUS_STYLE[Status.OK if code == 0 else Status.CRITICAL]),
+        soft_wrap=True,
+    )
+    raise typer.Exit(code)
+
+
+def _print_findings(findings: list[Finding], console: Console) -> None:
+    """One line per finding, never wrapped, so that each can be grepped and pasted whole."""
+    for finding in findings:
+        mark, style = DOCTOR_MARKS[finding.outcome]
+        line = Text(f"{mark} ", style=style)
+        line.append(finding.name, style="bold")
+        line.append(f": {finding.detail}")
+        if finding.fix:
+            line.append(f" → {finding.fix}", style="cyan")
+        console.print(line, soft_wrap=True)
+
+
 class ServeMode(StrEnum):
     """How the bot connects to Slack."""
 
@@ -211,8 +285,15 @@ def serve(
 ) -> None:
     """Run the Slack bot (tokens: SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_SIGNING_SECRET)."""
     settings, t = _settings(None, config)
-    logging.getLogger().setLevel(logging.INFO)
+    # A long-running service logs what it does, not only warnings.
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
     chosen = mode.value if mode else settings.slack.mode
+    # Imported here: bolt, SQLAlchemy and APScheduler would slow every `check` run by seconds.
+    from bot.serve import MissingSecret
+    from bot.serve import serve as run_bot
+
     try:
         run_bot(settings, chosen, port or settings.slack.http_port, os.environ)
     except MissingSecret as error:

@@ -14,10 +14,9 @@ DEFAULT_API_URL = "https://slack.com/api/"
 
 def web_client(token: str, api_url: str | None = None) -> WebClient:
     """A WebClient that waits out rate limits (Retry-After) and retries transient failures."""
-    base_url = api_url or DEFAULT_API_URL
     return WebClient(
         token=token,
-        base_url=base_url if base_url.endswith("/") else base_url + "/",
+        base_url=_base_url(api_url),
         # slack_sdk retries a connection error once by default and never a 429 on its own.
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=2),
@@ -25,3 +24,14 @@ def web_client(token: str, api_url: str | None = None) -> WebClient:
             ServerErrorRetryHandler(max_retry_count=2),
         ],
     )
+
+
+def outbox_client(token: str, api_url: str | None = None) -> WebClient:
+    """A WebClient that never retries by itself: the outbox retries from the database, and an
+    in-process retry would sleep through a Retry-After and could repeat a post."""
+    return WebClient(token=token, base_url=_base_url(api_url), retry_handlers=[])
+
+
+def _base_url(api_url: str | None) -> str:
+    base_url = api_url or DEFAULT_API_URL
+    return base_url if base_url.endswith("/") else base_url + "/"

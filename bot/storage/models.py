@@ -74,6 +74,8 @@ class Alert(Base):
     resolved_at: Mapped[datetime | None]
     silenced_by: Mapped[str | None] = mapped_column(String(64))
     silenced_until: Mapped[datetime | None]
+    # Set when the alert lives in a window's digest thread instead of a message of its own.
+    digest_key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

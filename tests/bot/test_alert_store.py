@@ -51,7 +51,13 @@ def test_the_evening_posts_one_alert_and_keeps_it_up_to_date(
 
     report = check(235 * MB, at(20, 0))
     store.record(
-        on_check(None, report, WINDOW, at(20, 0), policy), report, en, "checked", None, at(20, 0)
+        on_check(None, report, WINDOW, at(20, 0), policy),
+        report,
+        en,
+        "checked",
+        None,
+        at(20, 0),
+        JST,
     )
     stand_in.queue_response("chat.postMessage", status=503)  # Slack is down at first
     assert {d.state for d in outbox.deliver_due()} == {"pending"}
@@ -64,7 +70,7 @@ def test_the_evening_posts_one_alert_and_keeps_it_up_to_date(
     ):
         alert = store.get("fs01", WINDOW)
         assert alert is not None
-        store.record(event(alert), report, en, "person", None, when)
+        store.record(event(alert), report, en, "person", None, when, JST)
         now[0] = when
         assert {d.state for d in outbox.deliver_due()} == {"sent"}
 
@@ -72,7 +78,13 @@ def test_the_evening_posts_one_alert_and_keeps_it_up_to_date(
     alert = store.get("fs01", WINDOW)
     assert alert is not None
     store.record(
-        on_check(alert, fixed, WINDOW, at(20, 45), policy), fixed, en, "checked", None, at(20, 45)
+        on_check(alert, fixed, WINDOW, at(20, 45), policy),
+        fixed,
+        en,
+        "checked",
+        None,
+        at(20, 45),
+        JST,
     )
     now[0] = at(20, 45)
     assert {d.state for d in outbox.deliver_due()} == {"sent"}
@@ -88,3 +100,49 @@ def test_the_evening_posts_one_alert_and_keeps_it_up_to_date(
     assert len(replies) == 4  # the details, the escalation, the acknowledgement, the resolution
     assert "Escalated to <!subteam^S123>" in replies[1]
     assert store.get("fs01", WINDOW).state == "resolved"  # type: ignore[union-attr]
+
+
+def test_past_the_threshold_new_alerts_go_into_one_digest_for_the_window(
+    database_url: str,
+    stand_in: SlackStandIn,
+    load_snapshot: Callable[[str], Snapshot],
+    en: Catalog,
+) -> None:
+    sessions = open_database(database_url)
+    store = AlertStore(sessions, Destinations(CHANNEL, digest_threshold=2))
+    outbox = Outbox(
+        sessions, WebClient(token=BOT_TOKEN, base_url=stand_in.api_url), lambda: at(20, 1)
+    )
+    policy = AlertPolicy()
+    names = ["fs01", "fs02", "fs03", "fs04"]
+    for name in names:
+        seed = load_snapshot("seed-incident").model_copy(update={"host": name})
+        report = evaluate(seed, at(20, 0), en)
+        store.record(
+            on_check(None, report, WINDOW, at(20, 0), policy),
+            report,
+            en,
+            "checked",
+            None,
+            at(20, 0),
+            JST,
+        )
+    while any(d.state == "pending" for d in outbox.deliver_due()):
+        pass
+    messages = [m for (c, _), m in stand_in.messages.items() if c == CHANNEL]
+    top = [m for m in messages if "thread_ts" not in m]
+    assert [m["text"].split(":")[0] for m in top[:2]] == ["*fs01*", "*fs02*"]
+    (digest,) = top[2:]
+    assert digest["text"].startswith(
+        "*4 servers* will fail their backup at Nov 24, 2026, 9:00:00\u202fPM: "
+        "fs01, fs02, fs03, fs04."
+    )
+    in_digest = [m for m in messages if m.get("thread_ts") == digest["ts"]]
+    # fs03 and fs04: each its alert entry (with buttons) and its details.
+    assert sorted(m["text"].split(":")[0] for m in in_digest) == [
+        "*fs03*",
+        "*fs03*",
+        "*fs04*",
+        "*fs04*",
+    ]
+    assert sum("alert_ack" in str(m.get("blocks")) for m in in_digest) == 2

@@ -132,3 +132,22 @@ def test_the_evening_from_first_check_to_resolution(
             .order_by(CheckResult.id)
         ).all()
         assert d_free == [246415360, 5 * GB]
+
+
+def test_a_slack_outage_delays_the_alert_but_it_arrives_once(
+    alert_bot: AlertBot, stand_in: SlackStandIn
+) -> None:
+    stand_in.queue_response("chat.postMessage", status=503, times=3)
+    stand_in.queue_response("chat.postMessage", status=429, headers={"Retry-After": "30"}, times=2)
+    alert_bot.clock.set(20, 0)
+    alert_bot.alerting.driver.run_due()
+    outbox = alert_bot.alerting.outbox
+    delivered: list[str] = []
+    for minute in range(0, 15):
+        alert_bot.clock.set(20, minute)
+        delivered += [d.state for d in outbox.deliver_due()]
+    top, replies = the_alert(stand_in)
+    assert top["text"].startswith("*fs01*: D: has 235 MB free")
+    assert len(replies) == 1
+    assert delivered.count("sent") == 2  # the alert and its details, once each
+    assert len(stand_in.calls("chat.postMessage")) == 5 + 2  # five refusals, then both

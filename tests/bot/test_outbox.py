@@ -222,3 +222,37 @@ def test_a_reference_to_a_post_that_never_happened_is_dead(
     assert delivered.state == "dead"
     assert delivered.error == "the message it refers to (no-such-post) was never posted"
     assert stand_in.calls("chat.update") == []
+
+
+def test_edits_of_one_message_are_coalesced_and_paced(
+    database_url: str, stand_in: SlackStandIn, clock: Clock
+) -> None:
+    sessions = open_database(database_url)
+    client = WebClient(token=BOT_TOKEN, base_url=stand_in.api_url)
+    outbox = Outbox(sessions, client, clock, edit_interval=timedelta(seconds=5))
+    with sessions.begin() as session:
+        enqueue(session, "alert-1/post", "chat.postMessage", _post(text="v0"), START)
+    outbox.deliver_due()
+    # A flapping host: three edits of the same message within a second.
+    with sessions.begin() as session:
+        for n in (1, 2, 3):
+            payload = {"channel": "C-alerts", "text": f"v{n}", "ts_of": "alert-1/post"}
+            enqueue(session, f"alert-1/edit-{n}", "chat.update", payload, START)
+    clock.now = START + timedelta(seconds=1)
+    states = [d.state for d in outbox.deliver_due()]
+    assert states == ["superseded", "superseded", "pending"]  # only the newest may go, later
+    assert stand_in.calls("chat.update") == []
+    clock.now = START + timedelta(seconds=5)
+    assert [d.state for d in outbox.deliver_due()] == ["sent"]
+    assert len(stand_in.calls("chat.update")) == 1
+    (message,) = _channel_messages(stand_in)
+    assert message["text"] == "v3"
+    # The next edit waits its turn too.
+    with sessions.begin() as session:
+        payload = {"channel": "C-alerts", "text": "v4", "ts_of": "alert-1/post"}
+        enqueue(session, "alert-1/edit-4", "chat.update", payload, clock.now)
+    clock.now = START + timedelta(seconds=7)
+    assert [d.state for d in outbox.deliver_due()] == ["pending"]
+    clock.now = START + timedelta(seconds=10)
+    assert [d.state for d in outbox.deliver_due()] == ["sent"]
+    assert _channel_messages(stand_in)[0]["text"] == "v4"

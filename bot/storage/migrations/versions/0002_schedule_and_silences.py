@@ -20,6 +20,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("report", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("silenced_by", sa.String(length=64), nullable=True))
         batch.add_column(sa.Column("silenced_until", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("digest_key", sa.String(length=200), nullable=True))
     with op.batch_alter_table("outbox") as batch:
         batch.add_column(sa.Column("edits", sa.String(length=200), nullable=True))
         batch.create_index("ix_outbox_edits", ["edits"])
@@ -66,6 +67,7 @@ def downgrade() -> None:
         batch.drop_index("ix_outbox_edits")
         batch.drop_column("edits")
     with op.batch_alter_table("alerts") as batch:
+        batch.drop_column("digest_key")
         batch.drop_column("silenced_until")
         batch.drop_column("silenced_by")
         batch.drop_column("report")
