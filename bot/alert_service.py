@@ -85,9 +85,8 @@ class AlertService:
         (report,) = check_fleet([server], self._collect, self._t, workers=1, clock=self._clock)
         now = self._clock()
         self.history.record(report)
-        if report.next_backup_at is not None or not report.volumes:
-            # An unreachable host keeps its last known schedule's age, so it is asked again soon.
-            self.schedule.remember(server.name, report.next_backup_at, now)
+        # A host that could not be read keeps the schedule it last told us about.
+        self.schedule.remember(server.name, report.next_backup_at, now, keep=not report.volumes)
         if window_at is None:
             return report
         stored = self.alerts.find(server.name, window_at)

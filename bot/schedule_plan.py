@@ -40,6 +40,8 @@ class Job:
     @property
     def id(self) -> str:
         """Stable across restarts and plan refreshes, so re-adding a job replaces it."""
+        if self.kind == "discover":  # one pending discovery per server, whatever the time
+            return f"discover:{self.server}"
         return f"{self.kind}:{self.server}:{self.window_at.isoformat()}"
 
 

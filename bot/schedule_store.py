@@ -72,14 +72,19 @@ class ScheduleStore:
             rows = session.scalars(select(ServerWindow))
             return {r.server: (r.discovered_at, r.refreshed_at) for r in rows}
 
-    def remember(self, server: str, next_backup_at: datetime | None, now: datetime) -> None:
-        """Store what a check learnt about the server's own schedule."""
+    def remember(
+        self, server: str, next_backup_at: datetime | None, now: datetime, keep: bool = False
+    ) -> None:
+        """Store what a check learnt about the server's own schedule (keep: it learnt nothing,
+        so the known schedule stays and only the time of asking moves)."""
         with self._sessions.begin() as session:
             row = session.get(ServerWindow, server)
             if row is None:
                 row = ServerWindow(server=server, refreshed_at=now)
                 session.add(row)
-            row.discovered_at, row.refreshed_at = next_backup_at, now
+            if not keep:
+                row.discovered_at = next_backup_at
+            row.refreshed_at = now
 
     def prune(self, before: datetime) -> int:
         """Forget runs for windows before `before`; returns how many."""

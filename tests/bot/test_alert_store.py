@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.alert_lifecycle import AlertPolicy, acknowledge, auto_escalate, on_check
+from bot.alert_lifecycle import AlertPolicy, acknowledge, auto_escalate, escalate, on_check
 from bot.alert_store import AlertStore, Destinations
 from bot.outbox import Outbox
 from bot.storage.database import open_database
@@ -146,3 +146,31 @@ def test_past_the_threshold_new_alerts_go_into_one_digest_for_the_window(
         "*fs04*",
     ]
     assert sum("alert_ack" in str(m.get("blocks")) for m in in_digest) == 2
+
+
+def test_an_escalation_is_cross_posted_to_the_escalation_channel(
+    database_url: str,
+    stand_in: SlackStandIn,
+    load_snapshot: Callable[[str], Snapshot],
+    en: Catalog,
+) -> None:
+    sessions = open_database(database_url)
+    store = AlertStore(
+        sessions, Destinations(CHANNEL, on_call="<!subteam^S123>", escalation_channel="C-esc")
+    )
+    outbox = Outbox(
+        sessions, WebClient(token=BOT_TOKEN, base_url=stand_in.api_url), lambda: at(20, 30)
+    )
+    seed = load_snapshot("seed-incident").model_copy(update={"host": "fs01"})
+    report = evaluate(seed, at(20, 0), en)
+    opened = on_check(None, report, WINDOW, at(20, 0), AlertPolicy())
+    store.record(opened, report, en, "checked", None, at(20, 0), JST)
+    alert = store.get("fs01", WINDOW)
+    assert alert is not None
+    store.record(escalate(alert, "U42", at(20, 30)), report, en, "escalate", "U42", at(20, 30), JST)
+    while any(d.state == "pending" for d in outbox.deliver_due()):
+        pass
+    (cross,) = [m for (c, _), m in stand_in.messages.items() if c == "C-esc"]
+    assert cross["text"].startswith(
+        "<!subteam^S123> Escalated from <#C-alerts>: *fs01*: D: has 235 MB free"
+    )

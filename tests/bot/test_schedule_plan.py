@@ -98,3 +98,4 @@ def test_an_unreachable_server_is_asked_again_hourly_not_every_minute() -> None:
 def test_job_ids_are_stable_so_replanning_replaces_instead_of_adding() -> None:
     job = Job("fs01", "check", WINDOW.astimezone(UTC), at(20))
     assert job.id == "check:fs01:2026-11-24T12:00:00+00:00"
+    assert Job("fs02", "discover", at(10), at(10)).id == Job("fs02", "discover", at(11), at(11)).id

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.alerting import Alerting, build_alerting
+from bot.config import Config
 from bot.slack_client import web_client
 from bot.storage.database import open_database
 from bot.storage.models import ScheduledRun
@@ -103,3 +104,29 @@ def test_a_check_runs_once_even_when_its_job_fires_twice(
     history = alerting.service.history.of("fs01")
     assert len({r.checked_at for r in history}) == 1
     assert evening_fleet.actions_for("fs01").count("Create") == 1  # one shell, one check
+
+
+def test_a_server_without_configured_times_is_asked_for_its_schedule_first(
+    stand_in: SlackStandIn, evening_fleet: SimulatedFleet, database_url: str, clock: Clock
+) -> None:
+    document = alert_config(evening_fleet).model_dump(exclude_none=True)
+    for server in document["servers"]:
+        del server["backup_times"]
+    unconfigured = Config.model_validate(document)
+    alerting = build_alerting(
+        unconfigured,
+        open_database(database_url),
+        web_client(BOT_TOKEN, stand_in.api_url),
+        winrm_collect(unconfigured, ENVIRON),
+        clock,
+    )
+    clock.set(10, 0)
+    assert [j.kind for j in alerting.driver.run_due()] == ["discover"]
+    # fs01 said its next backup is at 21:00 Tokyo time: the check is planned for 20:00.
+    plan = alerting.driver.plan()
+    assert plan.windows == {"fs01": WINDOW.astimezone(UTC)}
+    assert [(j.kind, j.run_at) for j in plan.later] == [("check", WINDOW - timedelta(hours=1))]
+    assert plan.due == []  # asked once; not again until the day is over
+    # A discovery posts nothing, however bad the result.
+    alerting.outbox.deliver_due()
+    assert stand_in.calls("chat.postMessage") == []
