@@ -80,10 +80,18 @@ class AlertService:
         self._t = catalog
         self._clock = clock
 
-    def check(self, server: Server, window_at: datetime | None, actor: str | None = None) -> Report:
+    def check(
+        self,
+        server: Server,
+        window_at: datetime | None,
+        actor: str | None = None,
+        check_id: str | None = None,
+    ) -> Report:
         """Check a server now; with a window, open, update or resolve that window's alert."""
         (report,) = check_fleet([server], self._collect, self._t, workers=1, clock=self._clock)
         now = self._clock()
+        context = {"host": server.name, "check_id": check_id}
+        logger.info("%s: %s", server.name, report.status.value, extra=context)
         self.history.record(report)
         # A host that could not be read keeps the schedule it last told us about.
         self.schedule.remember(server.name, report.next_backup_at, now, keep=not report.volumes)
@@ -91,14 +99,22 @@ class AlertService:
             return report
         stored = self.alerts.find(server.name, window_at)
         if stored is None and self.silences.of(server.name, now) is not None:
-            logger.info("%s is silenced: its %s result posts no alert", server.name, report.status)
+            logger.info(
+                "%s is silenced: its %s result posts no alert",
+                server.name,
+                report.status.value,
+                extra=context,
+            )
             return report
         transition = on_check(
             stored.alert if stored else None, report, window_at, now, self._policy
         )
-        self.alerts.record(
+        alert_id = self.alerts.record(
             transition, report, self._t, "checked", actor, now, self.zone(server.name)
         )
+        if transition.effects:
+            effects = ", ".join(e.value for e in transition.effects)
+            logger.info("alert %s: %s", alert_id, effects, extra={**context, "alert_id": alert_id})
         return report
 
     def act(self, server: str, window_at: datetime, action: Action, user: str) -> Outcome:

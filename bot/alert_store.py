@@ -87,12 +87,12 @@ class AlertStore:
         actor: str | None,
         now: datetime,
         zone: tzinfo = UTC,
-    ) -> None:
+    ) -> int | None:
         """Store the alert after an event, its audit entry, and what to tell Slack; times in
-        the messages are shown in `zone` (the server's)."""
+        the messages are shown in `zone` (the server's). Returns the alert's id."""
         alert = transition.alert
         if alert is None:
-            return
+            return None
         with self._sessions.begin() as session:
             row = _find(session, alert.server, alert.window_at)
             if row is None:
@@ -134,6 +134,7 @@ class AlertStore:
                         else f"alert-{row.id}/{event.id}/{effect}/{n}"
                     )
                     enqueue(session, key, method, payload, now, alert_id=row.id)
+            return row.id
 
     def _crowded(self, session: Session, alert: Alert) -> bool:
         """Whether this window already has as many open alerts as a digest starts from."""

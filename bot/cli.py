@@ -28,7 +28,9 @@ from bot.doctor import (
     slack_skipped,
     summary,
 )
+from bot.health import ask_health
 from bot.i18n import catalog
+from bot.logs import configure_logging, known_secrets
 from bot.nagios import render_nagios, render_nagios_fleet
 from bot.terminal import STATUS_STYLE, print_report, summary_table, windows_table
 from checks.collect.errors import CollectError
@@ -285,10 +287,8 @@ def serve(
 ) -> None:
     """Run the Slack bot (tokens: SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_SIGNING_SECRET)."""
     settings, t = _settings(None, config)
-    # A long-running service logs what it does, not only warnings.
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
-    )
+    # A long-running service logs what it does, not only warnings; secrets are masked.
+    configure_logging(settings.log_format, known_secrets(settings, os.environ))
     chosen = mode.value if mode else settings.slack.mode
     # Imported here: bolt, SQLAlchemy and APScheduler would slow every `check` run by seconds.
     from bot.serve import MissingSecret
@@ -298,6 +298,23 @@ def serve(
         run_bot(settings, chosen, port or settings.slack.http_port, os.environ)
     except MissingSecret as error:
         _fail(t, str(error))
+
+
+@app.command()
+def health(config: ConfigOption = None) -> None:
+    """Ask the running bot whether Slack is connected and the scheduler runs (exit 0: yes)."""
+    settings, t = _settings(None, config)
+    status = ask_health(settings.slack.health_port) if settings.slack.health_port else None
+    if status is None:
+        _say(t.text("health.no_answer", port=settings.slack.health_port))
+        raise typer.Exit(1)
+    line = t.text(
+        "health.ok" if status.healthy else "health.bad",
+        slack=t.text(f"health.slack_{status.slack}"),
+        scheduler=t.text(f"health.scheduler_{status.scheduler}"),
+    )
+    typer.echo(line)
+    raise typer.Exit(0 if status.healthy else 1)
 
 
 @app.command()

@@ -14,7 +14,14 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.config import CONFIG_ENV, DEFAULT_CONFIG, Config, ConfigError, load_config
+from bot.config import (
+    CONFIG_ENV,
+    DEFAULT_CONFIG,
+    Config,
+    ConfigError,
+    load_config,
+    secret_from_env,
+)
 from bot.i18n import catalog
 from bot.slack_client import DEFAULT_API_URL, web_client
 from checks.collect.errors import CollectError
@@ -109,7 +116,7 @@ def check_config(
     config's language) and what is wrong with the config, if anything."""
     source = config_source(path, environ)
     try:
-        config = load_config(source)
+        config = load_config(source, environ)
     except ConfigError as error:
         t = catalog(lang or "en")
         name = t.text("doctor.check.config")
@@ -172,13 +179,25 @@ def check_slack(
         made.timeout = SLACK_TIMEOUT_S
         return made
 
-    bot_token = environ.get("SLACK_BOT_TOKEN", "").strip()
-    bot_finding, bot_name = _bot_token(bot_token, connect, api_url, t)
-    findings = [bot_finding]
-    if config.slack.mode == "socket":
-        findings.append(_app_token(environ.get("SLACK_APP_TOKEN", "").strip(), connect, api_url, t))
+    bot_token, problem = _secret(environ, "SLACK_BOT_TOKEN")
+    if problem is not None:
+        bot_finding = Finding(t.text("doctor.check.bot_token"), Outcome.FAILED, problem)
+        bot_name = None
     else:
-        findings.append(_signing_secret(environ.get("SLACK_SIGNING_SECRET", "").strip(), t))
+        bot_finding, bot_name = _bot_token(bot_token, connect, api_url, t)
+    findings = [bot_finding]
+    check, variable = (
+        ("app_token", "SLACK_APP_TOKEN")
+        if config.slack.mode == "socket"
+        else ("signing_secret", "SLACK_SIGNING_SECRET")
+    )
+    secret, problem = _secret(environ, variable)
+    if problem is not None:
+        findings.append(Finding(t.text(f"doctor.check.{check}"), Outcome.FAILED, problem))
+    elif check == "app_token":
+        findings.append(_app_token(secret, connect, api_url, t))
+    else:
+        findings.append(_signing_secret(secret, t))
     channels = [("alert_channel", config.alerts.channel)]
     if config.alerts.escalation_channel is not None:
         channels.append(("escalation_channel", config.alerts.escalation_channel))
@@ -191,6 +210,14 @@ def check_slack(
         else:
             findings.append(_channel(name, channel, bot_name, connect(bot_token), api_url, t))
     return findings
+
+
+def _secret(environ: Mapping[str, str], variable: str) -> tuple[str, str | None]:
+    """A Slack secret from $VARIABLE or the file $VARIABLE_FILE names, else why it is unreadable."""
+    try:
+        return (secret_from_env(environ, variable) or "").strip(), None
+    except ConfigError as error:
+        return "", str(error)
 
 
 def _missing(check: str, variable: str, t: Catalog) -> Finding:

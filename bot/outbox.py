@@ -220,19 +220,29 @@ class Outbox:
         now = self._clock()
         with self._sessions.begin() as session:
             message = session.get_one(OutboxMessage, message_id)
+            context = {"alert_id": message.alert_id}
             if error is None:
                 message.state, message.result_ts, message.sent_at = "sent", ts, now
                 message.last_error = None
+                logger.info("delivered %s (%s)", key, message.method, extra=context)
             elif error in PERMANENT_ERRORS:
                 message.state, message.last_error = "dead", error
-                logger.error("Slack refused outbox message %s for good: %s", key, error)
+                logger.error(
+                    "Slack refused outbox message %s for good: %s", key, error, extra=context
+                )
             else:
                 backoff = min(MAX_BACKOFF, timedelta(seconds=2 ** min(message.attempts, 10)))
                 if retry_after is not None:
                     backoff = max(backoff, timedelta(seconds=retry_after))
                 message.next_attempt_at = now + backoff
                 message.last_error = error
-                logger.warning("outbox %s not delivered (%s); retrying in %s", key, error, backoff)
+                logger.warning(
+                    "outbox %s not delivered (%s); retrying in %s",
+                    key,
+                    error,
+                    backoff,
+                    extra=context,
+                )
             return Delivered(key, message.state, message.result_ts, message.last_error)
 
 

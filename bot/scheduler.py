@@ -69,7 +69,7 @@ class Driver:
                     return
                 self._discovering.add(job.server)
             try:
-                self._service.check(server, None)
+                self._service.check(server, None, check_id=job.id)
             finally:
                 with self._lock:
                     self._discovering.discard(job.server)
@@ -78,7 +78,7 @@ class Driver:
         if not store.claim(job, self._clock()):
             return
         try:
-            self._service.check(server, job.window_at)
+            self._service.check(server, job.window_at, check_id=job.id)
         finally:
             store.finish(job, self._clock())
 

@@ -17,7 +17,8 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.app import build_app
-from bot.config import Config
+from bot.config import Config, ConfigError, secret_from_env
+from bot.health import HEALTH_PATH, Health, serve_health
 from bot.storage.database import open_database
 
 logger = logging.getLogger(__name__)
@@ -53,9 +54,12 @@ def make_http_server(app: App, port: int, host: str = "") -> WSGIServer:
 
 
 def _require(environ: Mapping[str, str], name: str, why: str) -> str:
-    value = environ.get(name, "").strip()
+    try:
+        value = (secret_from_env(environ, name) or "").strip()
+    except ConfigError as error:
+        raise MissingSecret(str(error)) from None
     if not value:
-        raise MissingSecret(f"{name} is not set: {why}")
+        raise MissingSecret(f"{name} (or {name}_FILE) is not set: {why}")
     return value
 
 
@@ -96,17 +100,30 @@ def serve(config: Config, mode: str, port: int, environ: Mapping[str, str]) -> N
 
         def close() -> None:
             handler.close()  # type: ignore[no-untyped-call]
+
+        def connected() -> bool:
+            return bool(handler.client.is_connected())
     else:
         server = make_http_server(app, port)
-        threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
+        listener = threading.Thread(target=server.serve_forever, name="http", daemon=True)
+        listener.start()
+        connected = listener.is_alive  # Slack calls us: being up is all we can tell
         logger.info("listening for Slack on port %d at %s", port, EVENTS_PATH)
         close = server.shutdown
-    if services.alerting is not None:
-        services.alerting.scheduler.start()
+    scheduler = services.alerting.scheduler if services.alerting is not None else None
+    if scheduler is not None:
+        scheduler.start()
         logger.info("scheduled checks are on; alerts go to %s", config.alerts.channel)
     else:
         logger.info("alerts.channel is not set: no scheduled checks")
+    health = None
+    if config.slack.health_port:
+        checks_running = (lambda: scheduler.running) if scheduler is not None else None
+        health = serve_health(Health(connected, checks_running), config.slack.health_port)
+        logger.info("health at http://127.0.0.1:%d%s", config.slack.health_port, HEALTH_PATH)
     stop.wait()
+    if health is not None:
+        health.shutdown()
     if services.alerting is not None:
         services.alerting.scheduler.stop(wait=True)
         services.alerting.outbox.deliver_due()  # what the last checks enqueued

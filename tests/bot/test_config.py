@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, load_config, secret_from_env
+from bot.doctor import Outcome, check_slack
+from bot.i18n import catalog
 
 
 def test_no_file_means_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -88,3 +91,275 @@ def test_the_default_config_is_backupcheck_yaml_in_the_working_directory(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "backupcheck.yaml").write_text("language: ja\n", encoding="utf-8")
     assert load_config(None).language == "ja"
+
+
+# --- environment overrides ---------------------------------------------------------------------
+
+# A throwaway secret: the tests check it never shows up in an error.
+SECRET_URL = "postgresql+psycopg://backupcheck:Sup3r-S3cret@db.example/backupcheck"  # noqa: S105
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "c.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "setting"),
+    [
+        ("BACKUPCHECK_STORAGE__URL", SECRET_URL, lambda c: c.storage.url),
+        ("BACKUPCHECK_ALERTS__CHANNEL", "C0123456789", lambda c: c.alerts.channel),
+        ("BACKUPCHECK_SLACK__MODE", "http", lambda c: c.slack.mode),
+        ("BACKUPCHECK_LANGUAGE", "ja", lambda c: c.language),
+        ("BACKUPCHECK_DEFAULTS__TIMEZONE", "Asia/Tokyo", lambda c: c.defaults.timezone),
+        ("backupcheck_slack__mode", "http", lambda c: c.slack.mode),
+    ],
+)
+def test_each_kind_of_override_sets_its_setting(
+    variable: str, value: str, setting: Callable[[Config], object]
+) -> None:
+    assert setting(load_config(None, {variable: value})) == value
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "setting", "expected"),
+    [
+        ("BACKUPCHECK_SLACK__USE_USER_LOCALE", "false", lambda c: c.slack.use_user_locale, False),
+        ("BACKUPCHECK_SLACK__HTTP_PORT", "8000", lambda c: c.slack.http_port, 8000),
+        ("BACKUPCHECK_ALERTS__EDIT_INTERVAL_S", "2.5", lambda c: c.alerts.edit_interval_s, 2.5),
+        (
+            "BACKUPCHECK_SLACK__ALLOWED_USERS",
+            "[U1, U2]",
+            lambda c: c.slack.allowed_users,
+            ["U1", "U2"],
+        ),
+        (
+            "BACKUPCHECK_DEFAULTS__BACKUP_TIMES",
+            '["21:00", "03:30"]',
+            lambda c: c.defaults.backup_times,
+            ["21:00", "03:30"],
+        ),
+        # Text settings take the value verbatim: YAML would have turned these into other types.
+        ("BACKUPCHECK_DEFAULTS__CREDENTIAL", "yes", lambda c: c.defaults.credential, "yes"),
+        ("BACKUPCHECK_SLACK__API_URL", "http://x/a #b", lambda c: c.slack.api_url, "http://x/a #b"),
+    ],
+)
+def test_values_are_parsed_as_yaml_scalars(
+    variable: str, value: str, setting: Callable[[Config], object], expected: object
+) -> None:
+    assert setting(load_config(None, {variable: value})) == expected
+
+
+def test_overrides_win_over_the_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, "language: en\nslack:\n  mode: socket\n  http_port: 3001\n")
+    environ = {"BACKUPCHECK_LANGUAGE": "ja", "BACKUPCHECK_SLACK__MODE": "http"}
+    config = load_config(path, environ)
+    assert (config.language, config.slack.mode) == ("ja", "http")
+    assert config.slack.http_port == 3001  # the file's other keys stay
+
+
+def test_overrides_apply_to_the_file_named_by_backupcheck_config(tmp_path: Path) -> None:
+    path = _write(tmp_path, "language: ja\nalerts: {channel: C0123456789}\n")
+    environ = {"BACKUPCHECK_CONFIG": str(path), "BACKUPCHECK_ALERTS__MIN_SEVERITY": "critical"}
+    config = load_config(None, environ)
+    assert (config.language, config.alerts.channel) == ("ja", "C0123456789")
+    assert config.alerts.min_severity == "critical"
+
+
+def test_an_override_can_come_from_a_file(tmp_path: Path) -> None:
+    secret = tmp_path / "db_url"
+    secret.write_text(SECRET_URL + "\n", encoding="utf-8")
+    config = load_config(None, {"BACKUPCHECK_STORAGE__URL_FILE": str(secret)})
+    assert config.storage.url == SECRET_URL  # one trailing newline stripped
+
+
+def test_a_file_keeps_all_but_one_trailing_newline(tmp_path: Path) -> None:
+    secret = tmp_path / "language"
+    secret.write_text("ja\n\n", encoding="utf-8")
+    assert secret_from_env({"X_FILE": str(secret)}, "X") == "ja\n"
+
+
+def test_a_variable_and_its_file_together_are_an_error(tmp_path: Path) -> None:
+    secret = tmp_path / "db_url"
+    secret.write_text(SECRET_URL, encoding="utf-8")
+    environ = {"BACKUPCHECK_STORAGE__URL": SECRET_URL, "BACKUPCHECK_STORAGE__URL_FILE": str(secret)}
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, environ)
+    message = str(caught.value)
+    assert message == (
+        "the environment variables BACKUPCHECK_STORAGE__URL and BACKUPCHECK_STORAGE__URL_FILE "
+        "set the same setting storage.url; set only one of them."
+    )
+    assert "Sup3r-S3cret" not in message
+
+
+def test_an_unreadable_file_names_the_variable_and_the_path(tmp_path: Path) -> None:
+    missing = tmp_path / "nope"
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, {"BACKUPCHECK_STORAGE__URL_FILE": str(missing)})
+    assert str(caught.value) == (
+        f"cannot read the file {missing} that BACKUPCHECK_STORAGE__URL_FILE names: "
+        "No such file or directory."
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "message"),
+    [
+        (
+            "BACKUPCHECK_SLACK__MOD",
+            "the environment variable BACKUPCHECK_SLACK__MOD has an unknown field slack.mod; "
+            "did you mean BACKUPCHECK_SLACK__MODE?",
+        ),
+        (
+            "BACKUPCHECK_STORAGE__ULR_FILE",
+            "the environment variable BACKUPCHECK_STORAGE__ULR_FILE has an unknown field "
+            "storage.ulr_file; did you mean BACKUPCHECK_STORAGE__URL_FILE?",
+        ),
+        (
+            "BACKUPCHECK_ALERT__CHANNEL",
+            "the environment variable BACKUPCHECK_ALERT__CHANNEL has an unknown field "
+            "alert.channel; did you mean BACKUPCHECK_ALERTS__CHANNEL?",
+        ),
+        (
+            "BACKUPCHECK_LANGAUGE",
+            "the environment variable BACKUPCHECK_LANGAUGE has an unknown field langauge; "
+            "did you mean BACKUPCHECK_LANGUAGE?",
+        ),
+        (
+            "BACKUPCHECK_XYZZY__PLUGH",
+            "the environment variable BACKUPCHECK_XYZZY__PLUGH has an unknown field xyzzy.plugh.",
+        ),
+        (
+            "BACKUPCHECK_SLACK",
+            "the environment variable BACKUPCHECK_SLACK would set the whole section slack; "
+            "set its keys one by one, as BACKUPCHECK_SLACK__<KEY>.",
+        ),
+        (
+            "BACKUPCHECK_SERVERS__FS01",
+            "the environment variable BACKUPCHECK_SERVERS__FS01 cannot set servers; "
+            "list credentials and servers in the config file.",
+        ),
+        (
+            "BACKUPCHECK_SLACK__MODE__X",
+            "the environment variable BACKUPCHECK_SLACK__MODE__X has too many parts",
+        ),
+    ],
+)
+def test_unknown_names_are_refused_naming_the_variable(variable: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, {variable: "Sup3r-S3cret"})
+    assert str(caught.value).startswith(message)
+    assert "Sup3r-S3cret" not in str(caught.value)
+
+
+def test_other_backupcheck_variables_are_left_alone(tmp_path: Path) -> None:
+    # The example's credential variables, Kubernetes service links and the config path itself.
+    path = _write(tmp_path, "")
+    environ = {
+        "BACKUPCHECK_CONFIG": str(path),
+        "BACKUPCHECK_WINRM_PASSWORD": "Sup3r-S3cret",
+        "BACKUPCHECK_PORT": "tcp://10.0.0.7:8080",
+        "BACKUPCHECK_SERVICE_HOST": "10.0.0.7",
+        "BACKUPCHECK_SLACK__MODE": "",  # empty counts as unset
+    }
+    assert load_config(None, environ) == Config()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "BACKUPCHECK_SLACK__MODE",
+            "Sup3r-S3cret",
+            "the environment variable BACKUPCHECK_SLACK__MODE is invalid at slack.mode: "
+            "Input should be 'socket' or 'http'.",
+        ),
+        (
+            "BACKUPCHECK_SLACK__HTTP_PORT",
+            "Sup3r-S3cret",
+            "the environment variable BACKUPCHECK_SLACK__HTTP_PORT is invalid at slack.http_port:",
+        ),
+        (
+            "BACKUPCHECK_SLACK__ALLOWED_USERS",
+            "[Sup3r-S3cret",
+            "the value of BACKUPCHECK_SLACK__ALLOWED_USERS is not valid YAML",
+        ),
+        (
+            "BACKUPCHECK_SLACK__API_URL",
+            "ftp://Sup3r-S3cret@x",
+            "the environment variable BACKUPCHECK_SLACK__API_URL is invalid at slack.api_url:",
+        ),
+    ],
+)
+def test_a_secret_never_appears_in_an_error(variable: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, {variable: value})
+    assert str(caught.value).startswith(message)
+    assert "Sup3r-S3cret" not in str(caught.value)
+
+
+def test_a_secret_read_from_a_file_never_appears_in_an_error(tmp_path: Path) -> None:
+    secret = tmp_path / "port"
+    secret.write_text("Sup3r-S3cret\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, {"BACKUPCHECK_SLACK__HTTP_PORT_FILE": str(secret)})
+    assert "BACKUPCHECK_SLACK__HTTP_PORT_FILE is invalid at slack.http_port" in str(caught.value)
+    assert "Sup3r-S3cret" not in str(caught.value)
+
+
+def test_a_rule_across_settings_names_the_overrides_too(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "credentials:\n  r: {username: u, password_env: P}\n"
+        "servers:\n  - {name: fs01, address: fs01.example}\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, {"BACKUPCHECK_DEFAULTS__CREDENTIAL": "nope"})
+    assert str(caught.value).startswith(
+        f"the config file {path} (with BACKUPCHECK_DEFAULTS__CREDENTIAL) is invalid: "
+        "server 'fs01' uses the credential 'nope'"
+    )
+
+
+# --- Slack secrets -----------------------------------------------------------------------------
+
+
+def test_secret_from_env_reads_the_variable_or_its_file(tmp_path: Path) -> None:
+    token = tmp_path / "bot_token"
+    token.write_text("xoxb-from-file\n", encoding="utf-8")
+    assert secret_from_env({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_BOT_TOKEN") == "xoxb-1"
+    assert secret_from_env({"SLACK_BOT_TOKEN_FILE": str(token)}, "SLACK_BOT_TOKEN") == (
+        "xoxb-from-file"
+    )
+    assert secret_from_env({"SLACK_BOT_TOKEN": ""}, "SLACK_BOT_TOKEN") is None
+    assert secret_from_env({}, "SLACK_BOT_TOKEN") is None
+
+
+def test_secret_from_env_refuses_both_and_never_shows_the_secret(tmp_path: Path) -> None:
+    token = tmp_path / "app_token"
+    token.write_text("xapp-Sup3r-S3cret", encoding="utf-8")
+    environ = {"SLACK_APP_TOKEN": "xapp-Sup3r-S3cret", "SLACK_APP_TOKEN_FILE": str(token)}
+    with pytest.raises(ConfigError, match="both SLACK_APP_TOKEN and SLACK_APP_TOKEN_FILE") as c:
+        secret_from_env(environ, "SLACK_APP_TOKEN")
+    assert "Sup3r-S3cret" not in str(c.value)
+    with pytest.raises(ConfigError) as caught:
+        secret_from_env({"SLACK_SIGNING_SECRET_FILE": str(tmp_path)}, "SLACK_SIGNING_SECRET")
+    assert str(caught.value).startswith(
+        f"cannot read the file {tmp_path} that SLACK_SIGNING_SECRET_FILE names:"
+    )
+
+
+def test_the_doctor_reports_an_unreadable_token_file(tmp_path: Path) -> None:
+    environ = {
+        "SLACK_BOT_TOKEN": "xoxb-Sup3r-S3cret",
+        "SLACK_BOT_TOKEN_FILE": str(tmp_path / "bot"),
+        "SLACK_APP_TOKEN_FILE": str(tmp_path / "app"),
+    }
+    bot, app, channel = check_slack(Config(), environ, catalog("en"))
+    assert (bot.outcome, app.outcome) == (Outcome.FAILED, Outcome.FAILED)
+    assert "both SLACK_BOT_TOKEN and SLACK_BOT_TOKEN_FILE are set" in bot.detail
+    assert "Sup3r-S3cret" not in bot.detail
+    assert app.detail.startswith(f"cannot read the file {tmp_path / 'app'}")
+    assert channel.outcome is Outcome.SKIPPED

@@ -3,8 +3,10 @@ at start-up, and a kill -9 while posting the alert still leaves exactly one aler
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import time
 from datetime import UTC, datetime, timedelta
@@ -14,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.bot.conftest import ALERT_CHANNEL, BACKUPCHECK
+from tests.bot.conftest import ALERT_CHANNEL, BACKUPCHECK, Run
 from tests.conftest import PASSWORD, USER
 from tests.support.fleet import SimulatedFleet
 from tests.support.slack_api import APP_TOKEN, BOT_TOKEN, SlackStandIn
@@ -22,7 +24,7 @@ from tests.support.slack_api import APP_TOKEN, BOT_TOKEN, SlackStandIn
 pytestmark = pytest.mark.timeout(120)
 
 
-def write_config(tmp_path: Path, fleet: SimulatedFleet, database: str) -> Path:
+def write_config(tmp_path: Path, fleet: SimulatedFleet, database: str, **settings: Any) -> Path:
     """fs01's window 20 minutes from now (UTC), checked 30 minutes before: 10 minutes ago."""
     window = (datetime.now(UTC) + timedelta(minutes=20)).strftime("%H:%M")
     address, port = fleet.address_of("fs01")
@@ -47,13 +49,17 @@ def write_config(tmp_path: Path, fleet: SimulatedFleet, database: str) -> Path:
         ],
         "alerts": {"channel": ALERT_CHANNEL, "jitter_s": 0, "misfire_grace_min": 30},
         "storage": {"url": database},
+        **settings,
     }
     path = tmp_path / "backupcheck.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path
 
 
-def start(config: Path, stand_in: SlackStandIn, tmp_path: Path) -> subprocess.Popen[str]:
+def start(
+    config: Path, stand_in: SlackStandIn, tmp_path: Path, token_file: Path | None = None
+) -> subprocess.Popen[str]:
+    """`backupcheck serve`; with token_file, the bot token comes from it (Docker secrets)."""
     environment = {
         **os.environ,
         "SLACK_BOT_TOKEN": BOT_TOKEN,
@@ -61,6 +67,10 @@ def start(config: Path, stand_in: SlackStandIn, tmp_path: Path) -> subprocess.Po
         "SLACK_API_URL": stand_in.api_url,
         "WINRM_PASSWORD": PASSWORD,
     }
+    if token_file is not None:
+        token_file.write_text(BOT_TOKEN + "\n", encoding="utf-8")
+        del environment["SLACK_BOT_TOKEN"]
+        environment["SLACK_BOT_TOKEN_FILE"] = str(token_file)
     return subprocess.Popen(
         [str(BACKUPCHECK), "serve", "--config", str(config)],
         env=environment,
@@ -115,3 +125,42 @@ def test_killed_while_posting_the_alert_then_restarted_posts_it_once(
     assert "received signal 15, stopping" in output
     assert PASSWORD not in output
     assert BOT_TOKEN not in output
+
+
+def test_a_full_run_logs_json_with_ids_answers_health_and_never_logs_a_secret(
+    stand_in: SlackStandIn,
+    evening_fleet: SimulatedFleet,
+    database_url: str,
+    tmp_path: Path,
+    run: Run,
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        health_port = probe.getsockname()[1]
+    config = write_config(
+        tmp_path,
+        evening_fleet,
+        database_url,
+        log_format="json",
+        slack={"health_port": health_port},
+    )
+    bot = start(config, stand_in, tmp_path, token_file=tmp_path / "slack_bot_token")
+    try:
+        wait_until(lambda: len(alert_messages(stand_in)[1]) >= 1)
+        health = run("health", "--config", str(config))
+        assert (health.returncode, health.stdout.strip()) == (
+            0,
+            "healthy: Slack connected, scheduler running.",
+        )
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        output, _ = bot.communicate(timeout=30)
+    assert bot.returncode == 0, output
+    for secret in (PASSWORD, BOT_TOKEN, APP_TOKEN):
+        assert secret not in output
+    entries = [json.loads(line) for line in output.splitlines() if line.strip()]
+    checked = [e for e in entries if e.get("host") == "fs01" and "check_id" in e]
+    assert checked
+    assert checked[0]["check_id"].startswith("check:fs01:")
+    assert any("alert_id" in e and e.get("host") == "fs01" for e in entries)
+    assert any(e["message"] == "received signal 15, stopping" for e in entries)

@@ -1,0 +1,98 @@
+"""Log output of the long-running bot: text or one JSON object per line, secrets masked."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.config import Config
+
+# Context a log call may pass in `extra=`; the JSON lines carry them as fields.
+CONTEXT_FIELDS = ("host", "check_id", "alert_id", "job")
+MASK = "***"
+# Shorter values would mask ordinary words; real tokens and passwords are longer.
+MIN_SECRET_LENGTH = 6
+SLACK_SECRETS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time, level, logger, message and the context fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for field in CONTEXT_FIELDS:
+            value = record.__dict__.get(field)
+            if value is not None:
+                entry[field] = value
+        if record.exc_info:
+            entry["error"] = record.exc_text or self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+class SecretMask(logging.Filter):
+    """Replaces every known secret in a record's text, whichever library logged it."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self._secrets = sorted(
+            {s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True
+        )
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self._secrets:
+            return True
+        text = record.getMessage()
+        masked = self.mask(text)
+        if masked != text:
+            record.msg, record.args = masked, None
+        if record.exc_info and record.exc_text is None:
+            record.exc_text = self.mask(logging.Formatter().formatException(record.exc_info))
+        return True
+
+    def mask(self, text: str) -> str:
+        """The text with every secret replaced by ***."""
+        for secret in self._secrets:
+            text = text.replace(secret, MASK)
+        return text
+
+
+def known_secrets(config: Config, environ: Mapping[str, str]) -> list[str]:
+    """The values that must never be logged: Slack tokens and the credentials' passwords."""
+    secrets = []
+    for name in SLACK_SECRETS:
+        secrets.append(environ.get(name, ""))
+        if environ.get(f"{name}_FILE"):  # Docker secrets
+            secrets.append(_read(environ[f"{name}_FILE"]))
+    for profile in config.credentials.values():
+        if profile.password_env:
+            secrets.append(environ.get(profile.password_env, ""))
+        if profile.password_file:
+            secrets.append(_read(str(profile.password_file)))
+    return [s for s in secrets if s]
+
+
+def configure_logging(log_format: str, secrets: Iterable[str], level: int = logging.INFO) -> None:
+    """Send logs to stderr in the chosen format, with secrets masked on every handler."""
+    handler = logging.StreamHandler(sys.stderr)
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(SecretMask(secrets))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""

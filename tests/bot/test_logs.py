@@ -1,0 +1,60 @@
+"""Log lines: JSON with the host, check and alert ids; secrets masked whoever logs them."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import Config
+from bot.logs import JsonFormatter, SecretMask, known_secrets
+
+
+def _record(message: str, *args: object, **extra: object) -> logging.LogRecord:
+    record = logging.LogRecord("bot.scheduler", logging.INFO, __file__, 1, message, args, None)
+    record.__dict__.update(extra)
+    return record
+
+
+def test_a_json_line_carries_the_context_fields() -> None:
+    line = JsonFormatter().format(_record("%s: %s", "fs01", "critical", host="fs01", alert_id=7))
+    entry = json.loads(line)
+    assert entry["message"] == "fs01: critical"
+    assert (entry["level"], entry["logger"], entry["host"], entry["alert_id"]) == (
+        "info",
+        "bot.scheduler",
+        "fs01",
+        7,
+    )
+    assert "check_id" not in entry
+
+
+def test_secrets_are_masked_in_messages_arguments_and_tracebacks() -> None:
+    mask = SecretMask(["xoxb-123-secret", "Corr3ct-Horse", "ab"])
+    record = _record("calling Slack with %s", "xoxb-123-secret")
+    mask.filter(record)
+    assert record.getMessage() == "calling Slack with ***"
+    try:
+        raise ValueError("login failed for password Corr3ct-Horse")
+    except ValueError:
+        failed = _record("boom")
+        failed.exc_info = sys.exc_info()
+    mask.filter(failed)
+    assert "Corr3ct-Horse" not in JsonFormatter().format(failed)
+    assert mask.mask("ab is too short to be a secret") == "ab is too short to be a secret"
+
+
+def test_the_secrets_come_from_the_slack_variables_and_the_credentials(tmp_path: Path) -> None:
+    secret_file = tmp_path / "winrm_password"
+    secret_file.write_text("From-A-File-42\n", encoding="utf-8")
+    config = Config.model_validate(
+        {
+            "credentials": {
+                "env": {"username": "u", "password_env": "WINRM_PASSWORD"},
+                "file": {"username": "u", "password_file": str(secret_file)},
+            }
+        }
+    )
+    environ = {"SLACK_BOT_TOKEN": "xoxb-1", "WINRM_PASSWORD": "From-Env-42", "OTHER": "x"}
+    assert sorted(known_secrets(config, environ)) == ["From-A-File-42", "From-Env-42", "xoxb-1"]
