@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -224,6 +225,14 @@ def open_alert(bot: AlertBot, stand_in: SlackStandIn) -> dict[str, Any]:
         if channel == ALERT_CHANNEL and "thread_ts" not in m
     ]
     return top
+
+
+def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait until condition() holds: the bot acts on its own threads after Slack's ack."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the bot did not get there in time"
+        time.sleep(0.02)
 
 
 def control(message: dict[str, Any], action_id: str) -> dict[str, Any]:

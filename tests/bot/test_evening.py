@@ -9,8 +9,6 @@ escalates by itself at 20:20; a person types `ack` in the thread; the host gets 
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,7 +16,7 @@ from sqlalchemy import select
 
 from bot.storage.models import AlertEvent, CheckResult
 from checks.units import GB
-from tests.bot.conftest import ALERT_CHANNEL, ON_CALL, AlertBot
+from tests.bot.conftest import ALERT_CHANNEL, ON_CALL, AlertBot, eventually
 from tests.conftest import PROFILES
 from tests.support.fleet_profiles import HostProfile
 from tests.support.slack_api import SlackStandIn
@@ -48,13 +46,6 @@ def the_alert(stand_in: SlackStandIn) -> tuple[dict[str, Any], list[str]]:
         key=lambda m: float(m["ts"]),
     )
     return top, [str(m.get("text", "")) for m in replies]
-
-
-def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the bot did not get there in time"
-        time.sleep(0.02)
 
 
 def test_the_evening_from_first_check_to_resolution(

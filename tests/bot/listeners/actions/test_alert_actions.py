@@ -4,8 +4,6 @@ inventory."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -23,6 +21,7 @@ from tests.bot.conftest import (
     ON_CALL,
     AlertBot,
     control,
+    eventually,
     open_alert,
     running_alert_bot,
 )
@@ -30,13 +29,6 @@ from tests.support.fleet import SimulatedFleet
 from tests.support.slack_api import SlackStandIn
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the bot did not get there in time"
-        time.sleep(0.02)
 
 
 def current(stand_in: SlackStandIn, ts: str) -> dict[str, Any]:

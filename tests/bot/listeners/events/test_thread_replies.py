@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import datetime
 
 import pytest
 
 from bot.alert_service import Action
 from bot.listeners.events.thread_replies import reply_action
-from tests.bot.conftest import ALERT_CHANNEL, AlertBot, open_alert, running_alert_bot
+from tests.bot.conftest import ALERT_CHANNEL, AlertBot, eventually, open_alert, running_alert_bot
 from tests.support.fleet import SimulatedFleet
 from tests.support.slack_api import SlackStandIn
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the bot did not get there in time"
-        time.sleep(0.02)
 
 
 def reply(
