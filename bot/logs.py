@@ -89,6 +89,8 @@ def configure_logging(log_format: str, secrets: Iterable[str], level: int = logg
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(SecretMask(secrets))
     logging.basicConfig(level=level, handlers=[handler], force=True)
+    # alembic announces every migration step at INFO on each start; only problems matter here.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _read(path: str) -> str:
