@@ -162,8 +162,9 @@ def unsilence(alert: Alert, user: str, now: datetime) -> Transition:
 
 
 def escalation_due(alert: Alert, now: datetime, policy: AlertPolicy) -> bool:
-    """Unacknowledged alerts escalate after a while, or at the latest just before the window."""
-    if alert.state != "open" or alert.silenced(now):
+    """Unacknowledged alerts escalate after a while, or at the latest just before the window;
+    once the backup has started, calling people in is too late (say, after a restart)."""
+    if alert.state != "open" or alert.silenced(now) or now >= alert.window_at:
         return False
     waited_long_enough = now - alert.opened_at >= policy.escalate_after
     window_close = alert.window_at - now <= policy.escalate_before_window

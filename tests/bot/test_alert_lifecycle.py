@@ -16,6 +16,7 @@ from bot.alert_lifecycle import (
     escalate,
     escalation_due,
     on_check,
+    silence,
     unacknowledge,
 )
 from checks.evaluate import evaluate
@@ -126,6 +127,19 @@ def test_escalation_comes_at_the_latest_just_before_the_window() -> None:
     late = _open(at(20, 45))
     assert not escalation_due(late, at(20, 49), POLICY)
     assert escalation_due(late, at(20, 50), POLICY)
+
+
+def test_once_the_backup_has_started_an_old_alert_no_longer_escalates() -> None:
+    # Say the bot was down from 20:05 to 23:00: nobody is called in for a backup already running.
+    assert not escalation_due(_open(at(20, 0)), at(21, 0), POLICY)
+    assert not escalation_due(_open(at(20, 0)), at(23, 0), POLICY)
+
+
+def test_silenced_alerts_do_not_escalate_until_the_silence_ends() -> None:
+    held = silence(_open(at(20, 0)), "U1", at(20, 40), at(20, 1)).alert
+    assert held is not None
+    assert not escalation_due(held, at(20, 35), POLICY)
+    assert escalation_due(held, at(20, 40), POLICY)
 
 
 def test_acknowledged_and_resolved_alerts_never_escalate_by_themselves() -> None:
