@@ -14,6 +14,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.alert_lifecycle import (
+    Alert,
     AlertPolicy,
     Transition,
     acknowledge,
@@ -24,7 +25,7 @@ from bot.alert_lifecycle import (
     unacknowledge,
     unsilence,
 )
-from bot.alert_store import AlertStore, StoredAlert
+from bot.alert_store import AlertStore, Decide, StoredAlert
 from bot.history import History
 from bot.schedule_store import ScheduleStore
 from bot.silences import SilenceStore
@@ -97,73 +98,89 @@ class AlertService:
         self.schedule.remember(server.name, report.next_backup_at, now, keep=not report.volumes)
         if window_at is None:
             return report
-        stored = self.alerts.find(server.name, window_at)
-        if stored is None and self.silences.of(server.name, now) is not None:
+        silenced = self.silences.of(server.name, now) is not None
+
+        def decide(stored: StoredAlert | None) -> tuple[Transition, Report] | None:
+            if stored is None and silenced:
+                logger.info(
+                    "%s is silenced: its %s result posts no alert",
+                    server.name,
+                    report.status.value,
+                    extra=context,
+                )
+                return None
+            alert = stored.alert if stored else None
+            return on_check(alert, report, window_at, now, self._policy), report
+
+        effects: list[str] = []
+        alert_id = self.alerts.apply(
+            server.name,
+            window_at,
+            _noting(decide, effects),
+            self._t,
+            "checked",
+            actor,
+            now,
+            self.zone(server.name),
+        )
+        if effects:
             logger.info(
-                "%s is silenced: its %s result posts no alert",
-                server.name,
-                report.status.value,
-                extra=context,
+                "alert %s: %s",
+                alert_id,
+                ", ".join(effects),
+                extra={**context, "alert_id": alert_id},
             )
-            return report
-        transition = on_check(
-            stored.alert if stored else None, report, window_at, now, self._policy
-        )
-        alert_id = self.alerts.record(
-            transition, report, self._t, "checked", actor, now, self.zone(server.name)
-        )
-        if transition.effects:
-            effects = ", ".join(e.value for e in transition.effects)
-            logger.info("alert %s: %s", alert_id, effects, extra={**context, "alert_id": alert_id})
         return report
 
     def act(self, server: str, window_at: datetime, action: Action, user: str) -> Outcome:
         """Acknowledge, unacknowledge, escalate or lift the silence of one alert."""
-        stored = self.alerts.find(server, window_at)
-        if stored is None or stored.report is None:
-            return Outcome(changed=False, found=False)
         now = self._clock()
-        alert = stored.alert
-        transitions: dict[Action, Callable[[], Transition]] = {
-            Action.ACKNOWLEDGE: lambda: acknowledge(alert, user, now),
-            Action.UNACKNOWLEDGE: lambda: unacknowledge(alert, user, now),
-            Action.ESCALATE: lambda: escalate(alert, user, now),
-            Action.UNSILENCE: lambda: unsilence(alert, user, now),
+        moves: dict[Action, Callable[[Alert], Transition]] = {
+            Action.ACKNOWLEDGE: lambda alert: acknowledge(alert, user, now),
+            Action.UNACKNOWLEDGE: lambda alert: unacknowledge(alert, user, now),
+            Action.ESCALATE: lambda alert: escalate(alert, user, now),
+            Action.UNSILENCE: lambda alert: unsilence(alert, user, now),
         }
         if action is Action.UNSILENCE:
             self.silences.lift(server, user, now)
-        return self._apply(stored, transitions[action](), action.value, user, now)
+        return self._apply(server, window_at, moves[action], action.value, user, now)
 
     def silence(
         self, server: str, until: datetime, user: str, window_at: datetime | None = None
     ) -> Outcome:
-        """Silence a server until `until`; its alert for `window_at` (if any) says so."""
+        """Silence a server until `until`; its open alerts (or the one for `window_at`) say so.
+        A silence that would end sooner than the one in force changes nothing."""
         now = self._clock()
-        self.silences.add(server, until, user, now)
-        for stored in self._open_alerts_of(server, window_at):
-            self._apply(stored, silence(stored.alert, user, until, now), "silence", user, now)
+        if until <= now or not self.silences.add(server, until, user, now):
+            return Outcome(changed=False)
+        for stored in self._open_alerts_of(server, window_at, now):
+            move = lambda alert: silence(alert, user, until, now)  # noqa: E731
+            self._apply(server, stored.alert.window_at, move, "silence", user, now)
         return Outcome(changed=True)
 
     def unsilence_server(self, server: str, user: str) -> bool:
         """End a server's silence, and say so on its open alerts; False when it was not silenced."""
         now = self._clock()
         lifted = self.silences.lift(server, user, now)
-        for stored in self._open_alerts_of(server, None):
-            self._apply(stored, unsilence(stored.alert, user, now), "unsilence", user, now)
+        for stored in self._open_alerts_of(server, None, now):
+            move = lambda alert: unsilence(alert, user, now)  # noqa: E731
+            self._apply(server, stored.alert.window_at, move, "unsilence", user, now)
         return lifted
 
     def escalate_due(self) -> int:
         """Escalate every alert that nobody acknowledged in time; returns how many."""
         now = self._clock()
+        silenced = self.silences.active(now)
         escalated = 0
-        for stored in self.alerts.unresolved():
-            transition = auto_escalate(stored.alert, now, self._policy)
-            if transition.effects and stored.report is not None:
-                zone = self.zone(stored.alert.server)
-                self.alerts.record(
-                    transition, stored.report, self._t, "escalate", "auto", now, zone
+        for stored in self.alerts.unresolved(after=now):
+            if stored.alert.server in silenced:  # a server-wide silence covers reopened alerts too
+                continue
+            if auto_escalate(stored.alert, now, self._policy).effects:
+                move = lambda alert: auto_escalate(alert, now, self._policy)  # noqa: E731
+                outcome = self._apply(
+                    stored.alert.server, stored.alert.window_at, move, "escalate", "auto", now
                 )
-                escalated += 1
+                escalated += outcome.changed
         return escalated
 
     def prune(self, keep: timedelta) -> int:
@@ -171,23 +188,56 @@ class AlertService:
         before = self._clock() - keep
         return self.history.prune(before) + self.schedule.prune(before)
 
-    def _open_alerts_of(self, server: str, window_at: datetime | None) -> list[StoredAlert]:
+    def _open_alerts_of(
+        self, server: str, window_at: datetime | None, now: datetime
+    ) -> list[StoredAlert]:
+        # Alerts of windows that have passed are history: a silence no longer edits them.
         return [
             s
-            for s in self.alerts.unresolved()
+            for s in self.alerts.unresolved(after=now)
             if s.alert.server == server and (window_at is None or s.alert.window_at == window_at)
         ]
 
     def _apply(
-        self, stored: StoredAlert, transition: Transition, kind: str, user: str, now: datetime
+        self,
+        server: str,
+        window_at: datetime,
+        move: Callable[[Alert], Transition],
+        kind: str,
+        user: str,
+        now: datetime,
     ) -> Outcome:
-        if not transition.effects or stored.report is None:
-            return Outcome(changed=False)
-        zone = self.zone(stored.alert.server)
-        self.alerts.record(transition, stored.report, self._t, kind, user, now, zone)
-        return Outcome(changed=True)
+        """Apply a person's (or the escalation job's) move to the alert as stored right now."""
+        found = False
+        changed = False
+
+        def decide(stored: StoredAlert | None) -> tuple[Transition, Report] | None:
+            nonlocal found, changed
+            if stored is None or stored.report is None:
+                return None
+            found = True
+            transition = move(stored.alert)
+            if not transition.effects:  # a double click, or someone was quicker
+                return None
+            changed = True
+            return transition, stored.report
+
+        self.alerts.apply(server, window_at, decide, self._t, kind, user, now, self.zone(server))
+        return Outcome(changed=changed, found=found)
 
     def zone(self, server: str) -> tzinfo:
         """The server's time zone, in which people read its alert's times."""
         found = self.inventory.find(server)
         return ZoneInfo(found.timezone) if found and found.timezone else UTC
+
+
+def _noting(decide: Decide, effects: list[str]) -> Decide:
+    """decide, recording the effects of the transition it chose (for the log line)."""
+
+    def noted(stored: StoredAlert | None) -> tuple[Transition, Report] | None:
+        decided = decide(stored)
+        if decided is not None:
+            effects.extend(e.value for e in decided[0].effects)
+        return decided
+
+    return noted

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -30,6 +32,11 @@ class Destinations:
     digest_threshold: int = 10
 
 
+# Given the alert as stored now (None: there is none), the transition and the report its
+# messages show; None: nothing to store.
+Decide = Callable[["StoredAlert | None"], "tuple[Transition, Report] | None"]
+
+
 @dataclass(frozen=True)
 class StoredAlert:
     """An alert as stored, with the last check's report that its message shows."""
@@ -45,6 +52,8 @@ class AlertStore:
     def __init__(self, sessions: sessionmaker[Session], destinations: Destinations) -> None:
         self._sessions = sessions
         self._to = destinations
+        # One decision at a time in this process; the row lock covers other processes.
+        self._lock = threading.RLock()
 
     def get(self, server: str, window_at: datetime) -> Alert | None:
         """The server's alert for this window, if there is one."""
@@ -70,31 +79,49 @@ class AlertStore:
             row = session.get(AlertRow, post.alert_id) if post and post.alert_id else None
             return _stored(row) if row is not None else None
 
-    def unresolved(self) -> list[StoredAlert]:
-        """Every alert not resolved yet, oldest first."""
+    def unresolved(self, after: datetime | None = None) -> list[StoredAlert]:
+        """Alerts not resolved yet (with `after`: only for windows later than it), oldest first."""
+        query = select(AlertRow).where(AlertRow.resolved_at.is_(None))
+        if after is not None:
+            query = query.where(AlertRow.window_at > after)
         with self._sessions() as session:
-            rows = session.scalars(
-                select(AlertRow).where(AlertRow.resolved_at.is_(None)).order_by(AlertRow.id)
-            ).all()
-            return [_stored(row) for row in rows]
+            return [_stored(row) for row in session.scalars(query.order_by(AlertRow.id)).all()]
 
-    def record(
+    def open_windows(self, after: datetime) -> list[tuple[str, datetime]]:
+        """(server, window) of every unresolved alert for a window later than `after`."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(AlertRow.server, AlertRow.window_at).where(
+                    AlertRow.resolved_at.is_(None), AlertRow.window_at > after
+                )
+            ).all()
+            return [(server, window_at) for server, window_at in rows]
+
+    def apply(
         self,
-        transition: Transition,
-        report: Report,
+        server: str,
+        window_at: datetime,
+        decide: Decide,
         t: Catalog,
         kind: str,
         actor: str | None,
         now: datetime,
         zone: tzinfo = UTC,
     ) -> int | None:
-        """Store the alert after an event, its audit entry, and what to tell Slack; times in
-        the messages are shown in `zone` (the server's). Returns the alert's id."""
-        alert = transition.alert
-        if alert is None:
-            return None
-        with self._sessions.begin() as session:
-            row = _find(session, alert.server, alert.window_at)
+        """Decide the transition from the alert as stored right now, and store it with its
+        audit entry and its Slack messages, all in one transaction. Returns the alert's id.
+
+        Deciding inside the transaction (with the row locked) means two people pressing
+        buttons, or a person and the escalation job, never overwrite each other."""
+        with self._lock, self._sessions.begin() as session:
+            row = _find(session, server, window_at, for_update=True)
+            decided = decide(_stored(row) if row is not None else None)
+            if decided is None:
+                return None
+            transition, report = decided
+            alert = transition.alert
+            if alert is None:
+                return None
             if row is None:
                 row = AlertRow(
                     server=alert.server,
@@ -135,6 +162,24 @@ class AlertStore:
                     )
                     enqueue(session, key, method, payload, now, alert_id=row.id)
             return row.id
+
+    def record(
+        self,
+        transition: Transition,
+        report: Report,
+        t: Catalog,
+        kind: str,
+        actor: str | None,
+        now: datetime,
+        zone: tzinfo = UTC,
+    ) -> int | None:
+        """Store a transition decided beforehand (tests and tools; the service uses apply)."""
+        alert = transition.alert
+        if alert is None:
+            return None
+        return self.apply(
+            alert.server, alert.window_at, lambda _: (transition, report), t, kind, actor, now, zone
+        )
 
     def _crowded(self, session: Session, alert: Alert) -> bool:
         """Whether this window already has as many open alerts as a digest starts from."""
@@ -244,10 +289,12 @@ def in_zone(alert: Alert, zone: tzinfo) -> Alert:
     )
 
 
-def _find(session: Session, server: str, window_at: datetime) -> AlertRow | None:
-    return session.scalar(
-        select(AlertRow).where(AlertRow.server == server, AlertRow.window_at == window_at)
-    )
+def _find(
+    session: Session, server: str, window_at: datetime, for_update: bool = False
+) -> AlertRow | None:
+    query = select(AlertRow).where(AlertRow.server == server, AlertRow.window_at == window_at)
+    # PostgreSQL locks the row; SQLite ignores it (one writer at a time, and the store's lock).
+    return session.scalar(query.with_for_update() if for_update else query)
 
 
 def _copy(alert: Alert, row: AlertRow, summary: str, report: Report, now: datetime) -> None:

@@ -26,13 +26,17 @@ class SilenceStore:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
 
-    def add(self, server: str, until: datetime, by: str, now: datetime) -> ActiveSilence:
-        """Silence a server until `until` (a later silence replaces an earlier one)."""
+    def add(self, server: str, until: datetime, by: str, now: datetime) -> bool:
+        """Silence a server until `until`; False (nothing changes) when a silence in force
+        already lasts at least as long, so a short silence never cuts a maintenance one."""
         with self._sessions.begin() as session:
-            for row in _active(session, server, now):
+            active = _active(session, server, now)
+            if any(row.until >= until for row in active):
+                return False
+            for row in active:
                 row.lifted_by, row.lifted_at = by, now
             session.add(SilenceRow(server=server, until=until, created_by=by, created_at=now))
-        return ActiveSilence(server, until, by)
+            return True
 
     def lift(self, server: str, by: str, now: datetime) -> bool:
         """End a server's silence; False when it was not silenced."""

@@ -110,7 +110,10 @@ def _silence(
     if request.action == "silence" and request.duration is not None:
         until = alerting.clock() + request.duration
         alerting.service.silence(server.name, until, user)
-        shown = until.astimezone(alerting.service.zone(server.name))
+        # A longer silence already in force stays; say which one holds.
+        active = alerting.service.silences.of(server.name, alerting.clock())
+        ends = active.until if active is not None else until
+        shown = ends.astimezone(alerting.service.zone(server.name))
         ack(text=t.text("slack.silenced", server=server.name, until=t.datetime(shown)))
     elif alerting.service.unsilence_server(server.name, user):
         ack(text=t.text("slack.unsilenced", server=server.name))

@@ -1,0 +1,58 @@
+"""The alert service decides each change from the alert as stored at that moment: concurrent
+presses and the escalation job never overwrite each other, and silences never shrink."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.alert_service import Action
+from bot.storage.models import OutboxMessage
+from tests.bot.conftest import AlertBot, open_alert
+from tests.support.slack_api import SlackStandIn
+
+
+def _keys(bot: AlertBot) -> list[str]:
+    with bot.alerting.service.history._sessions() as session:
+        return list(session.scalars(select(OutboxMessage.idempotency_key)).all())
+
+
+def test_eight_people_pressing_acknowledge_at_once_make_one_acknowledgement(
+    alert_bot: AlertBot, stand_in: SlackStandIn
+) -> None:
+    open_alert(alert_bot, stand_in)
+    (window,) = {w for w in alert_bot.alerting.driver.plan(give_up=False).windows.values() if w}
+    service = alert_bot.alerting.service
+    start = threading.Barrier(8)
+    outcomes = []
+
+    def press(user: str) -> None:
+        start.wait()
+        outcomes.append(service.act("fs01", window, Action.ACKNOWLEDGE, user))
+
+    threads = [threading.Thread(target=press, args=(f"U{n}",)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(o.changed for o in outcomes) == 1
+    assert sum("reply_acknowledged" in key for key in _keys(alert_bot)) == 1
+    stored = service.alerts.find("fs01", window)
+    assert stored is not None
+    assert stored.alert.acknowledged_by in {f"U{n}" for n in range(8)}
+    # The escalation job, running after, sees the acknowledgement and leaves it alone.
+    alert_bot.clock.set(20, 55)
+    assert service.escalate_due() == 0
+
+
+def test_a_shorter_silence_never_cuts_a_longer_one(alert_bot: AlertBot) -> None:
+    service = alert_bot.alerting.service
+    now = alert_bot.clock()
+    assert service.silence("fs01", now + timedelta(days=7), "U1").changed
+    assert not service.silence("fs01", now + timedelta(hours=1), "U2").changed
+    assert not service.silence("fs01", now - timedelta(hours=1), "U2").changed  # already over
+    active = service.silences.of("fs01", now)
+    assert active is not None
+    assert (active.until, active.by) == (now + timedelta(days=7), "U1")
