@@ -46,7 +46,8 @@ PERMANENT_ERRORS = frozenset(
     }
 )
 MAX_BACKOFF = timedelta(minutes=5)
-HISTORY_LOOKBACK = 100
+HISTORY_LOOKBACK = 200
+HISTORY_PAGES = 5  # a post older than 1,000 messages back is not looked for
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,14 @@ class Outbox:
                     .order_by(OutboxMessage.id)
                     .limit(limit)
                 ).all()
-            return [self._deliver(message_id) for message_id in due]
+            results = []
+            for message_id in due:
+                results.append(self._deliver(message_id))
+                if results[-1].state == "pending" and results[-1].error is not None:
+                    # Slack is down or rate-limiting: the rest would wait for nothing, and
+                    # holding the lock that long would stall escalations behind us.
+                    break
+            return results
 
     def _deliver(self, message_id: int) -> Delivered:
         with self._sessions.begin() as session:
@@ -141,7 +149,7 @@ class Outbox:
         retry_after: float | None = None
         try:
             if method == "chat.postMessage":
-                ts = self._already_posted(payload, key) if retried else None
+                ts = self._look_first(payload, key) if retried else None
                 if ts is None:
                     payload["metadata"] = {
                         "event_type": METADATA_EVENT,
@@ -190,23 +198,48 @@ class Outbox:
             return Delivered(message.idempotency_key, message.state, None, None)
         return None
 
+    def _look_first(self, payload: dict[str, Any], key: str) -> str | None:
+        """_already_posted; when Slack will never let us look (a missing scope, say), posting
+        again risks a duplicate but not posting would lose the message, so we post."""
+        try:
+            return self._already_posted(payload, key)
+        except SlackApiError as failure:
+            error = str(failure.response.get("error") or "")
+            if error not in PERMANENT_ERRORS:
+                raise  # transient: this attempt fails and is retried, looking again
+            logger.warning("cannot look for %s before posting it again (%s)", key, error)
+            return None
+
     def _already_posted(self, payload: dict[str, Any], key: str) -> str | None:
-        history = self._client.api_call(
-            "conversations.history",
-            params={
-                "channel": payload["channel"],
-                "limit": HISTORY_LOOKBACK,
-                "include_all_metadata": "true",
-            },
+        """The ts of this message if an earlier attempt got it into Slack, else None."""
+        thread = payload.get("thread_ts")
+        # Thread replies never show in conversations.history; a thread lists them.
+        method, params = (
+            ("conversations.replies", {"ts": thread}) if thread else ("conversations.history", {})
         )
-        for message in history.get("messages") or []:
-            metadata = message.get("metadata") or {}
-            if (
-                metadata.get("event_type") == METADATA_EVENT
-                and (metadata.get("event_payload") or {}).get("key") == key
-            ):
-                logger.info("outbox %s was already posted before a restart; not posting again", key)
-                return str(message["ts"])
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):
+            answer = self._client.api_call(
+                method,
+                params={
+                    "channel": payload["channel"],
+                    "limit": HISTORY_LOOKBACK,
+                    "include_all_metadata": "true",
+                    **params,
+                    **({"cursor": cursor} if cursor else {}),
+                },
+            )
+            for message in answer.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                if (
+                    metadata.get("event_type") == METADATA_EVENT
+                    and (metadata.get("event_payload") or {}).get("key") == key
+                ):
+                    logger.info("outbox %s was already posted before a restart", key)
+                    return str(message["ts"])
+            cursor = ((answer.get("response_metadata") or {}).get("next_cursor")) or None
+            if not cursor:
+                break
         return None
 
     def _record(

@@ -10,6 +10,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 DEFAULT_API_URL = "https://slack.com/api/"
+# One attempt of the outbox waits this long at most; it retries from the database anyway.
+OUTBOX_TIMEOUT_S = 10
 
 
 def web_client(token: str, api_url: str | None = None) -> WebClient:
@@ -26,10 +28,12 @@ def web_client(token: str, api_url: str | None = None) -> WebClient:
     )
 
 
-def outbox_client(token: str, api_url: str | None = None) -> WebClient:
+def outbox_client(
+    token: str, api_url: str | None = None, timeout: int = OUTBOX_TIMEOUT_S
+) -> WebClient:
     """A WebClient that never retries by itself: the outbox retries from the database, and an
     in-process retry would sleep through a Retry-After and could repeat a post."""
-    return WebClient(token=token, base_url=_base_url(api_url), retry_handlers=[])
+    return WebClient(token=token, base_url=_base_url(api_url), retry_handlers=[], timeout=timeout)
 
 
 def _base_url(api_url: str | None) -> str:

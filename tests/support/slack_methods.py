@@ -59,6 +59,7 @@ class WebApiMethods:
             "chat.getPermalink": self._permalink,
             "conversations.info": self._conversation_info,
             "conversations.history": self._history,
+            "conversations.replies": self._replies,
             "conversations.members": self._conversation_members,
             "conversations.join": self._join,
             "users.info": self._user_info,
@@ -182,6 +183,27 @@ class WebApiMethods:
                 m for (c, _), m in self.messages.items() if c == channel and "thread_ts" not in m
             ]
         found = sorted(in_channel, key=lambda m: float(m["ts"]), reverse=True)[:limit]
+        if not with_metadata:
+            found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
+        return {"ok": True, "messages": found, "has_more": False}
+
+    def _replies(self, params: Params) -> Answer:
+        """A thread, parent first then replies oldest first; metadata as for history."""
+        channel = self._channel_id(params.get("channel"))
+        if channel is None:
+            return _error("channel_not_found")
+        ts = str(params.get("ts") or "")
+        with_metadata = str(params.get("include_all_metadata")).lower() in ("1", "true")
+        with self.lock:
+            parent = self.messages.get((channel, ts))
+            if parent is None:
+                return _error("thread_not_found")
+            thread = [
+                m
+                for (c, _), m in self.messages.items()
+                if c == channel and (m["ts"] == ts or m.get("thread_ts") == ts)
+            ]
+        found = sorted(thread, key=lambda m: float(m["ts"]))
         if not with_metadata:
             found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
         return {"ok": True, "messages": found, "has_more": False}
