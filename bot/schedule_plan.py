@@ -105,7 +105,8 @@ def plan(
         if (server.name, window) in alerting:
             recheck_spread = min(policy.jitter, policy.recheck_before / 3)
             run_at = window - policy.recheck_before + jitter_for(server.name, recheck_spread)
-            wanted.append(Job(server.name, "recheck", window, run_at))
+            if run_at > check.run_at:  # a lead time shorter than the re-check's: no re-check
+                wanted.append(Job(server.name, "recheck", window, run_at))
         for job in wanted:
             if (job.server, job.window_at, job.kind) in finished:
                 continue

@@ -21,6 +21,7 @@ from bot.outbox import Outbox
 from bot.schedule_plan import Job, Plan, SchedulePolicy, plan
 
 logger = logging.getLogger(__name__)
+JOB_PREFIXES = ("check:", "recheck:", "discover:")
 Clock = Callable[[], datetime]
 
 
@@ -42,7 +43,7 @@ class Driver:
             self._service.inventory.resolved(),
             store.discovered(),
             store.runs(now - timedelta(days=8)),
-            [(s.alert.server, s.alert.window_at) for s in self._service.alerts.unresolved()],
+            self._service.alerts.open_windows(after=now),
             now,
             self._policy,
         )
@@ -75,7 +76,18 @@ class Driver:
                     self._discovering.discard(job.server)
             return
         store = self._service.schedule
-        if not store.claim(job, self._clock()):
+        now = self._clock()
+        if now >= job.window_at:
+            # Queued behind slow hosts until the backup started: too late to warn anyone.
+            logger.warning(
+                "skipped the %s of %s: its backup window started before a worker was free",
+                job.kind,
+                job.server,
+                extra={"host": job.server, "check_id": job.id},
+            )
+            store.finish(job, now, state="missed")
+            return
+        if not store.claim(job, now):
             return
         try:
             self._service.check(server, job.window_at, check_id=job.id)
@@ -110,6 +122,8 @@ class Scheduler:
         self._policy = policy
         self._retention = retention
         self._clock = clock
+        self._in_flight: set[str] = set()  # check jobs handed to a worker and not done yet
+        self._lock = threading.Lock()
         self.apscheduler = BackgroundScheduler(
             timezone=UTC,
             executors={
@@ -132,12 +146,21 @@ class Scheduler:
             logger.info(
                 "%d checks were cut short by a restart; they run again if still due", recovered
             )
-        self.sync()
+        self.sync(give_up=True)
         add = self.apscheduler.add_job
         add(self.sync, IntervalTrigger(minutes=5), id="plan", replace_existing=True)
         add(self._deliver, IntervalTrigger(seconds=2), id="outbox", replace_existing=True)
         add(self._escalate, IntervalTrigger(seconds=30), id="escalate", replace_existing=True)
-        add(self._prune, IntervalTrigger(hours=24), id="retention", replace_existing=True)
+        # Soon after start too: a bot restarted daily would otherwise never prune.
+        first_prune = self._clock() + timedelta(minutes=10)
+        add(
+            self._prune,
+            IntervalTrigger(hours=24),
+            id="retention",
+            replace_existing=True,
+            next_run_time=first_prune,
+            misfire_grace_time=3600,
+        )
         self.apscheduler.start(paused=paused)
 
     def stop(self, wait: bool = True) -> None:
@@ -145,12 +168,21 @@ class Scheduler:
         if self.apscheduler.running:
             self.apscheduler.shutdown(wait=wait)
 
-    def sync(self) -> Plan:
-        """Add (or replace) a timed job for everything planned; due ones fire at once."""
-        current = self._driver.plan()
+    def sync(self, give_up: bool = False) -> Plan:
+        """Add (or replace) a timed job for everything planned, due ones at once, and drop the
+        jobs the plan no longer has (a server's own schedule moved). Only start-up gives up on
+        missed checks: a check queued behind slow hosts is late, not missed."""
+        current = self._driver.plan(give_up=give_up)
         now = self._clock()
         grace = int(self._policy.grace.total_seconds()) or 1
+        planned = {job.id for job in current.due + current.later}
+        for stale in self.apscheduler.get_jobs():
+            if stale.id.startswith(JOB_PREFIXES) and stale.id not in planned:
+                stale.remove()
         for job in current.due + current.later:
+            with self._lock:
+                if job.id in self._in_flight:
+                    continue
             self.apscheduler.add_job(
                 self._run,
                 DateTrigger(run_date=max(job.run_at, now)),
@@ -164,7 +196,13 @@ class Scheduler:
         return current
 
     def _run(self, job: Job) -> None:
-        self._driver.run(job)
+        with self._lock:
+            self._in_flight.add(job.id)
+        try:
+            self._driver.run(job)
+        finally:
+            with self._lock:
+                self._in_flight.discard(job.id)
         if job.kind != "recheck":
             self.sync()  # a new alert wants its re-check; a new schedule its jobs
 

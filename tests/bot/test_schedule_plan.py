@@ -99,3 +99,10 @@ def test_job_ids_are_stable_so_replanning_replaces_instead_of_adding() -> None:
     job = Job("fs01", "check", WINDOW.astimezone(UTC), at(20))
     assert job.id == "check:fs01:2026-11-24T12:00:00+00:00"
     assert Job("fs02", "discover", at(10), at(10)).id == Job("fs02", "discover", at(11), at(11)).id
+
+
+def test_a_lead_time_shorter_than_the_re_check_time_plans_no_re_check() -> None:
+    quick = {**FS01, "lead_time_min": 10}
+    done = [RunRecord("fs01", WINDOW, "check", "done", at(20, 50))]
+    result = plan(servers(quick), {}, done, [("fs01", WINDOW)], at(20, 51), NO_JITTER)
+    assert (result.due, result.later) == ([], [])

@@ -130,3 +130,44 @@ def test_a_server_without_configured_times_is_asked_for_its_schedule_first(
     # A discovery posts nothing, however bad the result.
     alerting.outbox.deliver_due()
     assert stand_in.calls("chat.postMessage") == []
+
+
+def test_when_a_servers_own_schedule_moves_its_old_check_job_goes(
+    stand_in: SlackStandIn, evening_fleet: SimulatedFleet, database_url: str, clock: Clock
+) -> None:
+    document = alert_config(evening_fleet).model_dump(exclude_none=True)
+    for server in document["servers"]:
+        del server["backup_times"]
+    config = Config.model_validate(document)
+    alerting = build_alerting(
+        config,
+        open_database(database_url),
+        web_client(BOT_TOKEN, stand_in.api_url),
+        winrm_collect(config, ENVIRON),
+        clock,
+    )
+    clock.set(10, 0)
+    alerting.service.schedule.remember("fs01", WINDOW, clock.now)
+    alerting.scheduler.start(paused=True)
+    try:
+        assert f"check:fs01:{WINDOW.astimezone(UTC).isoformat()}" in next_runs(alerting)
+        later = WINDOW + timedelta(hours=2)
+        alerting.service.schedule.remember("fs01", later, clock.now)
+        alerting.scheduler.sync()
+        checks = [job_id for job_id in next_runs(alerting) if job_id.startswith("check:")]
+        assert checks == [f"check:fs01:{later.astimezone(UTC).isoformat()}"]
+    finally:
+        alerting.scheduler.stop(wait=True)
+
+
+def test_a_check_still_queued_when_the_backup_starts_is_given_up_not_run(
+    alerting: Alerting, clock: Clock, evening_fleet: SimulatedFleet, database_url: str
+) -> None:
+    clock.set(20, 0)
+    (job,) = alerting.driver.plan().due
+    clock.set(21, 0)  # the workers were busy with slow hosts until now
+    alerting.driver.run(job)
+    assert alerting.service.history.of("fs01") == []
+    with open_database(database_url)() as session:
+        (run,) = session.scalars(select(ScheduledRun)).all()
+        assert run.state == "missed"
