@@ -46,6 +46,23 @@ def alerting(
     built.scheduler.stop(wait=True)
 
 
+def unconfigured_alerting(
+    stand_in: SlackStandIn, fleet: SimulatedFleet, database_url: str, clock: Clock
+) -> Alerting:
+    """Alerts for fs01 with no backup_times: its window comes from its own schedule."""
+    document = alert_config(fleet).model_dump(exclude_none=True)
+    for server in document["servers"]:
+        del server["backup_times"]
+    config = Config.model_validate(document)
+    return build_alerting(
+        config,
+        open_database(database_url),
+        web_client(BOT_TOKEN, stand_in.api_url),
+        winrm_collect(config, ENVIRON),
+        clock,
+    )
+
+
 def next_runs(alerting: Alerting) -> dict[str, datetime]:
     return {job.id: job.next_run_time for job in alerting.scheduler.apscheduler.get_jobs()}
 
@@ -109,17 +126,7 @@ def test_a_check_runs_once_even_when_its_job_fires_twice(
 def test_a_server_without_configured_times_is_asked_for_its_schedule_first(
     stand_in: SlackStandIn, evening_fleet: SimulatedFleet, database_url: str, clock: Clock
 ) -> None:
-    document = alert_config(evening_fleet).model_dump(exclude_none=True)
-    for server in document["servers"]:
-        del server["backup_times"]
-    unconfigured = Config.model_validate(document)
-    alerting = build_alerting(
-        unconfigured,
-        open_database(database_url),
-        web_client(BOT_TOKEN, stand_in.api_url),
-        winrm_collect(unconfigured, ENVIRON),
-        clock,
-    )
+    alerting = unconfigured_alerting(stand_in, evening_fleet, database_url, clock)
     clock.set(10, 0)
     assert [j.kind for j in alerting.driver.run_due()] == ["discover"]
     # fs01 said its next backup is at 21:00 Tokyo time: the check is planned for 20:00.
@@ -135,17 +142,7 @@ def test_a_server_without_configured_times_is_asked_for_its_schedule_first(
 def test_when_a_servers_own_schedule_moves_its_old_check_job_goes(
     stand_in: SlackStandIn, evening_fleet: SimulatedFleet, database_url: str, clock: Clock
 ) -> None:
-    document = alert_config(evening_fleet).model_dump(exclude_none=True)
-    for server in document["servers"]:
-        del server["backup_times"]
-    config = Config.model_validate(document)
-    alerting = build_alerting(
-        config,
-        open_database(database_url),
-        web_client(BOT_TOKEN, stand_in.api_url),
-        winrm_collect(config, ENVIRON),
-        clock,
-    )
+    alerting = unconfigured_alerting(stand_in, evening_fleet, database_url, clock)
     clock.set(10, 0)
     alerting.service.schedule.remember("fs01", WINDOW, clock.now)
     alerting.scheduler.start(paused=True)
