@@ -28,6 +28,18 @@ def at(hour: int, minute: int) -> datetime:
     return datetime(2026, 11, 24, hour, minute, tzinfo=JST)
 
 
+def open_at_eight(store: AlertStore, report: Report, t: Catalog) -> None:
+    """The 20:00 check's result, recorded as the scheduled check would."""
+    transition = on_check(None, report, WINDOW, at(20, 0), AlertPolicy())
+    store.record(transition, report, t, "checked", None, at(20, 0), JST)
+
+
+def drain(outbox: Outbox) -> None:
+    """Deliver until nothing is left to try now."""
+    while any(d.state == "pending" for d in outbox.deliver_due()):
+        pass
+
+
 def test_the_evening_posts_one_alert_and_keeps_it_up_to_date(
     database_url: str,
     stand_in: SlackStandIn,
@@ -50,15 +62,7 @@ def test_the_evening_posts_one_alert_and_keeps_it_up_to_date(
     policy = AlertPolicy()
 
     report = check(235 * MB, at(20, 0))
-    store.record(
-        on_check(None, report, WINDOW, at(20, 0), policy),
-        report,
-        en,
-        "checked",
-        None,
-        at(20, 0),
-        JST,
-    )
+    open_at_eight(store, report, en)
     stand_in.queue_response("chat.postMessage", status=503)  # Slack is down at first
     assert {d.state for d in outbox.deliver_due()} == {"pending"}
     now[0] = at(20, 5)
@@ -113,22 +117,12 @@ def test_past_the_threshold_new_alerts_go_into_one_digest_for_the_window(
     outbox = Outbox(
         sessions, WebClient(token=BOT_TOKEN, base_url=stand_in.api_url), lambda: at(20, 1)
     )
-    policy = AlertPolicy()
     names = ["fs01", "fs02", "fs03", "fs04"]
     for name in names:
         seed = load_snapshot("seed-incident").model_copy(update={"host": name})
         report = evaluate(seed, at(20, 0), en)
-        store.record(
-            on_check(None, report, WINDOW, at(20, 0), policy),
-            report,
-            en,
-            "checked",
-            None,
-            at(20, 0),
-            JST,
-        )
-    while any(d.state == "pending" for d in outbox.deliver_due()):
-        pass
+        open_at_eight(store, report, en)
+    drain(outbox)
     messages = [m for (c, _), m in stand_in.messages.items() if c == CHANNEL]
     top = [m for m in messages if "thread_ts" not in m]
     assert [m["text"].split(":")[0] for m in top[:2]] == ["*fs01*", "*fs02*"]
@@ -163,13 +157,11 @@ def test_an_escalation_is_cross_posted_to_the_escalation_channel(
     )
     seed = load_snapshot("seed-incident").model_copy(update={"host": "fs01"})
     report = evaluate(seed, at(20, 0), en)
-    opened = on_check(None, report, WINDOW, at(20, 0), AlertPolicy())
-    store.record(opened, report, en, "checked", None, at(20, 0), JST)
+    open_at_eight(store, report, en)
     alert = store.get("fs01", WINDOW)
     assert alert is not None
     store.record(escalate(alert, "U42", at(20, 30)), report, en, "escalate", "U42", at(20, 30), JST)
-    while any(d.state == "pending" for d in outbox.deliver_due()):
-        pass
+    drain(outbox)
     (cross,) = [m for (c, _), m in stand_in.messages.items() if c == "C-esc"]
     assert cross["text"].startswith(
         "<!subteam^S123> Escalated from <#C-alerts>: *fs01*: D: has 235 MB free"
