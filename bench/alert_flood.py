@@ -25,10 +25,10 @@ from slack_sdk import WebClient  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
-from bot.alert_lifecycle import AlertPolicy, on_check  # noqa: E402
-from bot.alert_store import AlertStore, Destinations  # noqa: E402
+from bot.alerts.lifecycle import AlertPolicy, on_check  # noqa: E402
+from bot.alerts.outbox import Outbox  # noqa: E402
+from bot.alerts.store import AlertStore, Destinations  # noqa: E402
 from bot.i18n import catalog  # noqa: E402
-from bot.outbox import Outbox  # noqa: E402
 from bot.storage.database import open_database  # noqa: E402
 from bot.storage.models import OutboxMessage  # noqa: E402
 from checks.evaluate import evaluate  # noqa: E402

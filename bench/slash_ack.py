@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.app import build_app  # noqa: E402
 from bot.config import Config  # noqa: E402
 from bot.serve import make_http_server  # noqa: E402
+from bot.slack.app import build_app  # noqa: E402
 from tests.support.fleet import SimulatedFleet  # noqa: E402
 from tests.support.fleet_profiles import HostProfile, load_profile  # noqa: E402
 from tests.support.slack_api import BOT_TOKEN, SlackStandIn  # noqa: E402

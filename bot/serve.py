@@ -16,9 +16,9 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from bot.app import build_app
 from bot.config import Config, ConfigError, secret_from_env
 from bot.health import HEALTH_PATH, Health, serve_health
+from bot.slack.app import build_app
 from bot.storage.database import open_database
 
 logger = logging.getLogger(__name__)

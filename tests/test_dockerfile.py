@@ -18,8 +18,8 @@ import typer.main
 from packaging.specifiers import SpecifierSet
 from typer.core import TyperGroup
 
-from bot.cli import app
 from bot.config import CONFIG_ENV, StorageSettings
+from bot.terminal.cli import app
 
 ROOT = Path(__file__).parents[1]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -469,9 +469,9 @@ def _dockerignore() -> list[str]:
         ".ci/tools/bin/uv",
         ".pytest_cache/v/cache/nodeids",
         ".hypothesis/examples/x",
-        ".mypy_cache/3.11/bot/cli.meta.json",
+        ".mypy_cache/3.11/bot/terminal/cli.meta.json",
         ".ruff_cache/CACHEDIR.TAG",
-        "bot/__pycache__/cli.cpython-311.pyc",
+        "bot/terminal/__pycache__/cli.cpython-311.pyc",
         "backupcheck.db",
         "backupcheck.db-wal",
         "backupcheck.yaml",
@@ -495,5 +495,5 @@ def test_everything_the_build_copies_is_in_the_build_context(stages: list[Stage]
     for source in sources:
         assert not _ignored(source, _dockerignore()), source
         assert (ROOT / source).exists(), source
-    for module in ("bot/cli.py", "checks/rules.py", "bot/storage/models.py"):
+    for module in ("bot/terminal/cli.py", "checks/rules.py", "bot/storage/models.py"):
         assert not _ignored(module, _dockerignore()), module

@@ -15,8 +15,8 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
-from bot.alert_lifecycle import Alert, Effect
-from bot.blocks import EMOJI, clip, escape
+from bot.alerts.lifecycle import Alert, Effect
+from bot.slack.blocks import EMOJI, clip, escape
 from checks.i18n import Catalog
 from checks.report import Report, Status
 

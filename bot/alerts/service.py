@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.alert_lifecycle import (
+from bot.alerts.history import History
+from bot.alerts.lifecycle import (
     Alert,
     AlertPolicy,
     Transition,
@@ -25,10 +26,9 @@ from bot.alert_lifecycle import (
     unacknowledge,
     unsilence,
 )
-from bot.alert_store import AlertStore, Decide, StoredAlert
-from bot.history import History
-from bot.schedule_store import ScheduleStore
-from bot.silences import SilenceStore
+from bot.alerts.schedule.store import ScheduleStore
+from bot.alerts.silences import SilenceStore
+from bot.alerts.store import AlertStore, Decide, StoredAlert
 from checks.fleet import Collect, check_fleet
 from checks.i18n import Catalog
 from checks.inventory import Inventory, Server

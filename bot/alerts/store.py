@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.alert_blocks import alert_blocks, alert_summary, reply_text
-from bot.alert_lifecycle import Alert, Effect, Transition
-from bot.blocks import clip, escape, report_blocks
-from bot.outbox import enqueue
+from bot.alerts.lifecycle import Alert, Effect, Transition
+from bot.alerts.message import alert_blocks, alert_summary, reply_text
+from bot.alerts.outbox import enqueue
+from bot.slack.blocks import clip, escape, report_blocks
 from bot.storage.models import Alert as AlertRow
 from bot.storage.models import AlertEvent, OutboxMessage
 from checks.i18n import Catalog

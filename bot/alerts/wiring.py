@@ -9,19 +9,19 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.alert_lifecycle import AlertPolicy
-from bot.alert_service import AlertService
-from bot.alert_store import AlertStore, Destinations
-from bot.authz import Authorizer
+from bot.alerts.history import History
+from bot.alerts.lifecycle import AlertPolicy
+from bot.alerts.outbox import Outbox
+from bot.alerts.schedule.plan import SchedulePolicy, jitter_for
+from bot.alerts.schedule.runner import Driver, Scheduler
+from bot.alerts.schedule.store import ScheduleStore
+from bot.alerts.service import AlertService
+from bot.alerts.silences import ActiveSilence, SilenceStore
+from bot.alerts.store import AlertStore, Destinations
 from bot.config import AlertSettings, Config
-from bot.history import History
 from bot.i18n import catalog
-from bot.outbox import Outbox
-from bot.schedule_plan import SchedulePolicy, jitter_for
-from bot.schedule_store import ScheduleStore
-from bot.scheduler import Driver, Scheduler
-from bot.silences import ActiveSilence, SilenceStore
-from bot.slack_client import outbox_client
+from bot.slack.authz import Authorizer
+from bot.slack.client import outbox_client
 from checks.fleet import Collect
 from checks.report import Status
 from checks.windows import Window

@@ -10,14 +10,14 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.alerting import Clock, build_alerting, utc_now
-from bot.authz import Authorizer
-from bot.check_service import CheckService
+from bot.alerts.wiring import Clock, build_alerting, utc_now
 from bot.config import Config
-from bot.listeners import register
-from bot.services import Services
-from bot.slack_client import web_client
-from bot.user_language import LanguagePicker
+from bot.slack.authz import Authorizer
+from bot.slack.check_pool import CheckService
+from bot.slack.client import web_client
+from bot.slack.language import LanguagePicker
+from bot.slack.listeners import register
+from bot.slack.services import Services
 from checks.collect.winrm import winrm_collect
 from checks.fleet import Collect
 

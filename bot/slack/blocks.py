@@ -23,7 +23,7 @@ from checks.windows import Window
 
 
 class Silenced(Protocol):
-    """Who silenced a server and until when (bot.silences.ActiveSilence)."""
+    """Who silenced a server and until when (bot.alerts.silences.ActiveSilence)."""
 
     @property
     def until(self) -> datetime: ...

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.authz import Authorizer
-from bot.check_service import CheckService
 from bot.i18n import catalog
-from bot.user_language import LanguagePicker
+from bot.slack.authz import Authorizer
+from bot.slack.check_pool import CheckService
+from bot.slack.language import LanguagePicker
 from checks.i18n import Catalog
 
 if TYPE_CHECKING:
-    from bot.alerting import Alerting
+    from bot.alerts.wiring import Alerting
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from bot.config import Config, ConfigError, load_config
-from bot.doctor import (
+from bot.health import ask_health
+from bot.i18n import catalog
+from bot.logs import configure_logging, known_secrets
+from bot.terminal.doctor.servers import (
     Finding,
     Outcome,
     check_config,
@@ -28,11 +31,8 @@ from bot.doctor import (
     slack_skipped,
     summary,
 )
-from bot.health import ask_health
-from bot.i18n import catalog
-from bot.logs import configure_logging, known_secrets
-from bot.nagios import render_nagios, render_nagios_fleet
-from bot.terminal import STATUS_STYLE, print_report, summary_table, windows_table
+from bot.terminal.nagios import render_nagios, render_nagios_fleet
+from bot.terminal.render import STATUS_STYLE, print_report, summary_table, windows_table
 from checks.collect.errors import CollectError
 from checks.collect.local import LocalCollector
 from checks.collect.winrm import winrm_collect

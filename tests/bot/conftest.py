@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 from slack_bolt import App
 
-from bot.alerting import Alerting
-from bot.app import build_app
+from bot.alerts.wiring import Alerting
 from bot.config import Config
 from bot.serve import EVENTS_PATH, make_http_server
-from bot.services import Services
+from bot.slack.app import build_app
+from bot.slack.services import Services
 from bot.storage.database import open_database
 from checks.collect.winrm import winrm_collect
 from checks.inventory import Server

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import Config, ConfigError, load_config, secret_from_env
-from bot.doctor import Outcome, check_slack
 from bot.i18n import catalog
+from bot.terminal.doctor.servers import Outcome, check_slack
 
 
 def test_no_file_means_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:

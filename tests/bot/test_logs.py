@@ -12,7 +12,9 @@ from bot.logs import JsonFormatter, SecretMask, known_secrets
 
 
 def _record(message: str, *args: object, **extra: object) -> logging.LogRecord:
-    record = logging.LogRecord("bot.scheduler", logging.INFO, __file__, 1, message, args, None)
+    record = logging.LogRecord(
+        "bot.alerts.schedule.runner", logging.INFO, __file__, 1, message, args, None
+    )
     record.__dict__.update(extra)
     return record
 
@@ -23,7 +25,7 @@ def test_a_json_line_carries_the_context_fields() -> None:
     assert entry["message"] == "fs01: critical"
     assert (entry["level"], entry["logger"], entry["host"], entry["alert_id"]) == (
         "info",
-        "bot.scheduler",
+        "bot.alerts.schedule.runner",
         "fs01",
         7,
     )

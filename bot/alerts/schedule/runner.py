@@ -16,9 +16,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.alert_service import AlertService
-from bot.outbox import Outbox
-from bot.schedule_plan import Job, Plan, SchedulePolicy, plan
+from bot.alerts.outbox import Outbox
+from bot.alerts.schedule.plan import Job, Plan, SchedulePolicy, plan
+from bot.alerts.service import AlertService
 
 logger = logging.getLogger(__name__)
 JOB_PREFIXES = ("check:", "recheck:", "discover:")

@@ -8,7 +8,7 @@ from sqlalchemy import Select, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.schedule_plan import Job, RunRecord
+from bot.alerts.schedule.plan import Job, RunRecord
 from bot.storage.models import ScheduledRun, ServerWindow
 
 

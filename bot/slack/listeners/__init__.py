@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, events
-from bot.services import Services
+from bot.slack.listeners import actions, commands, events
+from bot.slack.services import Services
 
 
 def register(app: App, services: Services) -> None:

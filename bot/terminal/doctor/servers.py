@@ -23,7 +23,7 @@ from bot.config import (
     secret_from_env,
 )
 from bot.i18n import catalog
-from bot.slack_client import DEFAULT_API_URL, web_client
+from bot.slack.client import DEFAULT_API_URL, web_client
 from checks.collect.errors import CollectError
 from checks.diagnose import Diagnosis, backup_installed, unreadable
 from checks.i18n import Catalog, Lang

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.history import History
-from bot.outbox import enqueue
+from bot.alerts.history import History
+from bot.alerts.outbox import enqueue
 from bot.storage.database import open_database
 from bot.storage.models import Alert, OutboxMessage
 from checks.evaluate import evaluate, unknown_report

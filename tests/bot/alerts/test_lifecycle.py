@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.alert_lifecycle import (
+from bot.alerts.lifecycle import (
     Alert,
     AlertPolicy,
     Effect,

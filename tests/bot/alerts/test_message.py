@@ -6,7 +6,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from bot.alert_blocks import (
+from bot.alerts.lifecycle import AlertPolicy, Effect, acknowledge, escalate, on_check, silence
+from bot.alerts.message import (
     ACK_ACTION,
     ALERT_RECHECK_ACTION,
     ESCALATE_ACTION,
@@ -17,7 +18,6 @@ from bot.alert_blocks import (
     parse_reference,
     reply_text,
 )
-from bot.alert_lifecycle import AlertPolicy, Effect, acknowledge, escalate, on_check, silence
 from checks.evaluate import evaluate
 from checks.i18n import Catalog
 from checks.report import Report

@@ -13,8 +13,8 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.outbox import METADATA_EVENT, Outbox, enqueue
-from bot.slack_client import outbox_client
+from bot.alerts.outbox import METADATA_EVENT, Outbox, enqueue
+from bot.slack.client import outbox_client
 from bot.storage.database import open_database
 from bot.storage.models import OutboxMessage
 from tests.support.slack_api import BOT_TOKEN, SlackStandIn
@@ -146,7 +146,7 @@ import sys
 from datetime import UTC, datetime
 import pytest
 from slack_sdk import WebClient
-from bot.outbox import Outbox, enqueue
+from bot.alerts.outbox import Outbox, enqueue
 from bot.storage.database import open_database
 url, api = sys.argv[1], sys.argv[2]
 now = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)

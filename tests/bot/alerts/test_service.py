@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.alert_service import Action
+from bot.alerts.service import Action
 from bot.storage.models import OutboxMessage
 from tests.bot.conftest import AlertBot, open_alert
 from tests.support.slack_api import SlackStandIn

@@ -8,9 +8,9 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.alert_lifecycle import AlertPolicy, acknowledge, auto_escalate, escalate, on_check
-from bot.alert_store import AlertStore, Destinations
-from bot.outbox import Outbox
+from bot.alerts.lifecycle import AlertPolicy, acknowledge, auto_escalate, escalate, on_check
+from bot.alerts.outbox import Outbox
+from bot.alerts.store import AlertStore, Destinations
 from bot.storage.database import open_database
 from checks.evaluate import evaluate
 from checks.i18n import Catalog

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.authz import Authorizer
 from bot.config import SlackSettings
-from bot.slack_client import web_client
+from bot.slack.authz import Authorizer
+from bot.slack.client import web_client
 from tests.support.slack_api import BOT_TOKEN, SlackStandIn
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.blocks import RECHECK_ACTION, help_blocks, report_blocks, summary_blocks, usage_bar
+from bot.slack.blocks import RECHECK_ACTION, help_blocks, report_blocks, summary_blocks, usage_bar
 from checks.evaluate import evaluate, unknown_report
 from checks.i18n import Catalog
 from checks.snapshot import Snapshot, parse_snapshot

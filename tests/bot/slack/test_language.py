@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.slack_client import web_client
-from bot.user_language import LanguagePicker
+from bot.slack.client import web_client
+from bot.slack.language import LanguagePicker
 from tests.support.slack_api import BOT_TOKEN, SlackStandIn
 
 

@@ -9,7 +9,7 @@ import yaml
 
 from bot.config import SlackSettings
 
-MANIFEST = Path(__file__).parents[2] / "config" / "slack-app-manifest.yaml"
+MANIFEST = Path(__file__).parents[3] / "config" / "slack-app-manifest.yaml"
 
 
 def _manifest() -> dict[str, Any]:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.slash_text import MAX_SERVERS, SlashRequest, parse_slash_text
+from bot.slack.slash_text import MAX_SERVERS, SlashRequest, parse_slash_text
 from checks.inventory import SERVER_NAME_PATTERN
 
 

@@ -14,7 +14,8 @@ import pytest
 import yaml
 
 from bot.config import Config
-from bot.doctor import (
+from bot.i18n import catalog
+from bot.terminal.doctor.servers import (
     Finding,
     Outcome,
     check_slack,
@@ -23,7 +24,6 @@ from bot.doctor import (
     server_findings,
     summary,
 )
-from bot.i18n import catalog
 from checks.collect.winrm import winrm_collect
 from checks.diagnose import Diagnosis, diagnose, diagnose_fleet
 from checks.snapshot import parse_snapshot

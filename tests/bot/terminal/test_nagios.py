@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.nagios import render_nagios
+from bot.terminal.nagios import render_nagios
 from checks.evaluate import evaluate, unknown_report
 from checks.i18n import Catalog
 from checks.snapshot import Snapshot

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.alert_blocks import (
+from bot.alerts.message import (
     ACK_ACTION,
     ALERT_RECHECK_ACTION,
     ESCALATE_ACTION,
@@ -14,10 +14,10 @@ from bot.alert_blocks import (
     UNACK_ACTION,
     UNSILENCE_ACTION,
 )
-from bot.blocks import RECHECK_ACTION
-from bot.listeners.actions.alert_actions import handle_alert_action
-from bot.listeners.actions.recheck import handle_recheck
-from bot.services import Services
+from bot.slack.blocks import RECHECK_ACTION
+from bot.slack.listeners.actions.alert_actions import handle_alert_action
+from bot.slack.listeners.actions.recheck import handle_recheck
+from bot.slack.services import Services
 
 # action_id -> what the alert control does (alert_service.Action values, plus re-check).
 ALERT_CONTROLS = {

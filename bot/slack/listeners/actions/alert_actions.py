@@ -8,11 +8,11 @@ from typing import Any
 
 from slack_bolt import Ack
 
-from bot.alert_blocks import ALERT_RECHECK_ACTION, SILENCE_CHOICES, parse_reference
-from bot.alert_service import Action
-from bot.alerting import Alerting
-from bot.responder import Responder
-from bot.services import Services
+from bot.alerts.message import ALERT_RECHECK_ACTION, SILENCE_CHOICES, parse_reference
+from bot.alerts.service import Action
+from bot.alerts.wiring import Alerting
+from bot.slack.responder import Responder
+from bot.slack.services import Services
 from checks.inventory import Server
 
 logger = logging.getLogger(__name__)

@@ -6,9 +6,9 @@ from typing import Any
 
 from slack_bolt import Ack
 
-from bot.blocks import report_blocks
-from bot.responder import Responder
-from bot.services import Services
+from bot.slack.blocks import report_blocks
+from bot.slack.responder import Responder
+from bot.slack.services import Services
 
 
 def handle_recheck(

@@ -6,8 +6,8 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.listeners.commands.backupcheck import handle_backupcheck
-from bot.services import Services
+from bot.slack.listeners.commands.backupcheck import handle_backupcheck
+from bot.slack.services import Services
 
 
 def register(app: App, services: Services) -> None:

@@ -9,10 +9,10 @@ from typing import Any
 from slack_bolt import Ack
 from slack_sdk.models.blocks import Block
 
-from bot.blocks import help_blocks, report_blocks, summary_blocks, windows_blocks
-from bot.responder import Responder
-from bot.services import Services
-from bot.slash_text import SlashRequest, parse_slash_text
+from bot.slack.blocks import help_blocks, report_blocks, summary_blocks, windows_blocks
+from bot.slack.responder import Responder
+from bot.slack.services import Services
+from bot.slack.slash_text import SlashRequest, parse_slash_text
 from checks.i18n import Catalog
 from checks.inventory import Server
 from checks.report import Report

@@ -7,8 +7,8 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.listeners.events.thread_replies import handle_thread_reply
-from bot.services import Services
+from bot.slack.listeners.events.thread_replies import handle_thread_reply
+from bot.slack.services import Services
 
 
 def register(app: App, services: Services) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.alert_service import Action
-from bot.services import Services
+from bot.alerts.service import Action
+from bot.slack.services import Services
 
 logger = logging.getLogger(__name__)
 # What people type, in either language; anything else in the thread is conversation.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from bot.schedule_plan import Job, RunRecord, SchedulePolicy, jitter_for, plan
+from bot.alerts.schedule.plan import Job, RunRecord, SchedulePolicy, jitter_for, plan
 from checks.inventory import Inventory, Server
 
 JST = timezone(timedelta(hours=9))

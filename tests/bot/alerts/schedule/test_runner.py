@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.alerting import Alerting, build_alerting
+from bot.alerts.wiring import Alerting, build_alerting
 from bot.config import Config
-from bot.slack_client import web_client
+from bot.slack.client import web_client
 from bot.storage.database import open_database
 from bot.storage.models import ScheduledRun
 from checks.collect.winrm import winrm_collect
@@ -102,7 +102,7 @@ def test_after_longer_downtime_the_missed_check_is_skipped_and_logged(
     alerting: Alerting, clock: Clock, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     clock.set(20, 31)
-    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+    with caplog.at_level(logging.WARNING, logger="bot.alerts.schedule.runner"):
         alerting.scheduler.start(paused=True)
     assert not [job_id for job_id in next_runs(alerting) if job_id.startswith("check:")]
     assert "skipped the check of fs01" in caplog.text

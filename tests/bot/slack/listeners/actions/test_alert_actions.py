@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.alert_blocks import (
+from bot.alerts.message import (
     ACK_ACTION,
     ALERT_RECHECK_ACTION,
     ESCALATE_ACTION,

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.app import build_app
 from bot.config import Config
+from bot.slack.app import build_app
 from tests.bot.conftest import SIGNING_SECRET, Bot
 from tests.conftest import ENVIRON, inventory_for
 from tests.support.fleet import SimulatedFleet

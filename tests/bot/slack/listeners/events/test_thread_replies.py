@@ -7,8 +7,8 @@ from datetime import datetime
 
 import pytest
 
-from bot.alert_service import Action
-from bot.listeners.events.thread_replies import reply_action
+from bot.alerts.service import Action
+from bot.slack.listeners.events.thread_replies import reply_action
 from tests.bot.conftest import ALERT_CHANNEL, AlertBot, eventually, open_alert, running_alert_bot
 from tests.support.fleet import SimulatedFleet
 from tests.support.slack_api import SlackStandIn

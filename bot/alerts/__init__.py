@@ -1,0 +1,1 @@
+"""Scheduled alerts: lifecycle, alert message, stores, silences, history, outbox, schedule."""
