@@ -14,38 +14,26 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.text import Text
 
 from bot.config import Config, ConfigError, load_config
 from bot.health import ask_health
 from bot.i18n import catalog
 from bot.logs import configure_logging, known_secrets
-from bot.terminal.doctor.servers import (
-    Finding,
-    Outcome,
-    check_config,
-    check_slack,
-    exit_code,
-    server_findings,
-    slack_skipped,
-    summary,
-)
+from bot.terminal.console import PROGRAM, UNKNOWN_EXIT, fail, progress_bar, say
+from bot.terminal.doctor.run import run_doctor
 from bot.terminal.nagios import render_nagios, render_nagios_fleet
-from bot.terminal.render import STATUS_STYLE, print_report, summary_table, windows_table
+from bot.terminal.render import print_report, summary_table, windows_table
 from checks.collect.errors import CollectError
 from checks.collect.local import LocalCollector
 from checks.collect.winrm import winrm_collect
-from checks.diagnose import diagnose_fleet
 from checks.evaluate import evaluate, unknown_report
 from checks.fleet import check_fleet
 from checks.i18n import Catalog, Lang
 from checks.inventory import SERVER_NAME_PATTERN, Server
-from checks.report import Report, Status, reports_json, worst
+from checks.report import Report, reports_json, worst
 from checks.snapshot import InvalidSnapshot, Snapshot, parse_snapshot
 from checks.windows import plan_windows
 
-PROGRAM = "backupcheck"
 app = typer.Typer(
     name=PROGRAM,
     help="Finds volumes too full for Windows Server Backup's shadow copies, before the backup.",
@@ -54,7 +42,6 @@ app = typer.Typer(
     add_completion=False,
 )
 
-UNKNOWN_EXIT = Status.UNKNOWN.exit_code
 SERVER_NAME = re.compile(SERVER_NAME_PATTERN)
 
 
@@ -113,7 +100,7 @@ def check(
     settings, t = _settings(lang, config)
     if local:
         if servers or all_servers:
-            _fail(t, t.text("error.local_alone"))
+            fail(t.text("error.local_alone"))
         _emit(_check_local(t), output, t)
     targets = _targets(settings, servers or [], all_servers, t)
     reports = _run_fleet(settings, targets, t)
@@ -131,23 +118,9 @@ def windows(lang: LangOption = None, config: ConfigOption = None) -> None:
     Console().print(windows_table(plan_windows(targets, reports), t))
 
 
-def _progress_bar() -> Progress:
-    """A progress bar on stderr that vanishes when done; off unless stderr is a terminal."""
-    console = Console(stderr=True)
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    )
-
-
 def _run_fleet(settings: Config, targets: list[Server], t: Catalog) -> list[Report]:
     """Check servers with a progress bar on stderr (when it is a terminal)."""
-    with _progress_bar() as bar:
+    with progress_bar() as bar:
         task = bar.add_task(t.text("progress.checking"), total=len(targets))
         return check_fleet(
             targets,
@@ -170,21 +143,21 @@ def _targets(settings: Config, names: list[str], all_servers: bool, t: Catalog) 
     """The servers to check; unknown names stop everything before any host is contacted."""
     if all_servers:
         if names:
-            _fail(t, t.text("error.all_and_names"))
+            fail(t.text("error.all_and_names"))
         if not settings.servers:
-            _fail(t, t.text("error.no_servers"))
+            fail(t.text("error.no_servers"))
         return settings.resolved()
     if not names:
-        _fail(t, t.text("error.nothing_to_check"))
+        fail(t.text("error.nothing_to_check"))
     targets: list[Server] = []
     for name in names:
         if not SERVER_NAME.fullmatch(name):
-            _fail(t, t.text("error.not_a_server_name", name=name[:80]))
+            fail(t.text("error.not_a_server_name", name=name[:80]))
         server = settings.find(name)
         if server is None:
             hint = settings.suggest(name)
             key = "error.unknown_server_hint" if hint else "error.unknown_server"
-            _fail(t, t.text(key, name=name, hint=hint))
+            fail(t.text(key, name=name, hint=hint))
         if server not in targets:
             targets.append(server)
     return targets
@@ -202,19 +175,12 @@ def evaluate_file(
     try:
         data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
     except OSError as error:
-        _fail(t, t.text("error.file_unreadable", path=file, reason=error.strerror or error))
+        fail(t.text("error.file_unreadable", path=file, reason=error.strerror or error))
     try:
         snapshot = parse_snapshot(data)
     except InvalidSnapshot as error:
-        _fail(t, f"{file}: {error}")
+        fail(f"{file}: {error}")
     _emit(evaluate(snapshot, datetime.now(UTC), t), output, t)
-
-
-DOCTOR_MARKS = {
-    Outcome.PASSED: ("✓", STATUS_STYLE[Status.OK]),
-    Outcome.FAILED: ("✗", STATUS_STYLE[Status.CRITICAL]),
-    Outcome.SKIPPED: ("–", STATUS_STYLE[Status.INFO]),
-}
 
 
 @app.command()
@@ -227,46 +193,7 @@ def doctor(
     config: ConfigOption = None,
 ) -> None:
     """Check everything a first run needs, one line each with its fix (exit 0: all is well)."""
-    settings, t, found = check_config(config, os.environ, lang.value if lang else None)
-    out = Console()
-    _print_findings(found, out)
-    if settings is None:
-        # As every command does on a config error; nothing else can be checked without it.
-        raise typer.Exit(UNKNOWN_EXIT)
-    findings = list(found)
-    slack = [slack_skipped(t)] if no_slack else check_slack(settings, os.environ, t)
-    _print_findings(slack, out)
-    findings += slack
-    servers = settings.resolved()
-    with _progress_bar() as bar:
-        task = bar.add_task(t.text("doctor.progress"), total=len(servers))
-        diagnoses = diagnose_fleet(
-            servers,
-            winrm_collect(settings, os.environ),
-            progress=lambda diagnosis: bar.advance(task),
-        )
-    for diagnosis in diagnoses:
-        steps = server_findings(diagnosis, settings, os.environ, t)
-        _print_findings(steps, out)
-        findings += steps
-    code = exit_code(findings)
-    out.print(
-        Text(summary(findings, t), style=STATUS_STYLE[Status.OK if code == 0 else Status.CRITICAL]),
-        soft_wrap=True,
-    )
-    raise typer.Exit(code)
-
-
-def _print_findings(findings: list[Finding], console: Console) -> None:
-    """One line per finding, never wrapped, so that each can be grepped and pasted whole."""
-    for finding in findings:
-        mark, style = DOCTOR_MARKS[finding.outcome]
-        line = Text(f"{mark} ", style=style)
-        line.append(finding.name, style="bold")
-        line.append(f": {finding.detail}")
-        if finding.fix:
-            line.append(f" → {finding.fix}", style="cyan")
-        console.print(line, soft_wrap=True)
+    raise typer.Exit(run_doctor(config, lang.value if lang else None, slack=not no_slack))
 
 
 class ServeMode(StrEnum):
@@ -286,7 +213,7 @@ def serve(
     config: ConfigOption = None,
 ) -> None:
     """Run the Slack bot (tokens: SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_SIGNING_SECRET)."""
-    settings, t = _settings(None, config)
+    settings = _settings(None, config)[0]
     # A long-running service logs what it does, not only warnings; secrets are masked.
     configure_logging(settings.log_format, known_secrets(settings, os.environ))
     chosen = mode.value if mode else settings.slack.mode
@@ -297,7 +224,7 @@ def serve(
     try:
         run_bot(settings, chosen, port or settings.slack.http_port, os.environ)
     except MissingSecret as error:
-        _fail(t, str(error))
+        fail(str(error))
 
 
 @app.command()
@@ -306,7 +233,7 @@ def health(config: ConfigOption = None) -> None:
     settings, t = _settings(None, config)
     status = ask_health(settings.slack.health_port) if settings.slack.health_port else None
     if status is None:
-        _say(t.text("health.no_answer", port=settings.slack.health_port))
+        say(t.text("health.no_answer", port=settings.slack.health_port))
         raise typer.Exit(1)
     line = t.text(
         "health.ok" if status.healthy else "health.bad",
@@ -332,7 +259,7 @@ def _settings(lang: LangChoice | None, config_path: Path | None) -> tuple[Config
     try:
         config = load_config(config_path)
     except ConfigError as error:
-        _fail(catalog(lang.value if lang else "en"), str(error))
+        fail(str(error))
     chosen: Lang = lang.value if lang else config.language
     return config, catalog(chosen)
 
@@ -357,18 +284,6 @@ def _emit_many(reports: list[Report], output: OutputFormat, t: Catalog) -> NoRet
     raise typer.Exit(worst([r.status for r in reports]).exit_code)
 
 
-def _fail(t: Catalog, sentence: str) -> NoReturn:
-    _say(sentence)
-    raise typer.Exit(UNKNOWN_EXIT)
-
-
-def _say(sentence: str) -> None:
-    """One sentence on stderr, unwrapped so that log collectors keep it on one line."""
-    Console(stderr=True).print(
-        f"{PROGRAM}: {sentence}", markup=False, highlight=False, soft_wrap=True
-    )
-
-
 def main() -> None:
     """Console-script entry: Nagios exit codes even for usage errors, and never a traceback."""
     logging.basicConfig(level=logging.WARNING, format=f"{PROGRAM}: %(levelname)s: %(message)s")
@@ -380,12 +295,12 @@ def main() -> None:
         if callable(show):
             show()
         else:
-            _say(str(error))
+            say(str(error))
         code = UNKNOWN_EXIT
     except typer.Abort:
         code = UNKNOWN_EXIT
     except Exception as error:  # noqa: BLE001 (the outermost shell: one sentence, exit 3)
         sentence = catalog("en").text("error.internal", kind=type(error).__name__)
-        _say(sentence)
+        say(sentence)
         code = UNKNOWN_EXIT
     sys.exit(code if isinstance(code, int) else 0)

@@ -15,15 +15,9 @@ import yaml
 
 from bot.config import Config
 from bot.i18n import catalog
-from bot.terminal.doctor.servers import (
-    Finding,
-    Outcome,
-    check_slack,
-    clock_skew,
-    exit_code,
-    server_findings,
-    summary,
-)
+from bot.terminal.doctor.findings import Finding, Outcome, exit_code, summary
+from bot.terminal.doctor.servers import clock_skew, server_findings
+from bot.terminal.doctor.slack import check_slack
 from checks.collect.winrm import winrm_collect
 from checks.diagnose import Diagnosis, diagnose, diagnose_fleet
 from checks.snapshot import parse_snapshot

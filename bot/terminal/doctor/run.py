@@ -1,0 +1,77 @@
+"""Runs every doctor check in order and prints one line per finding, ✓ or ✗ with its fix."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+from bot.terminal.console import UNKNOWN_EXIT, progress_bar
+from bot.terminal.doctor.config import check_config
+from bot.terminal.doctor.findings import Finding, Outcome, exit_code, summary
+from bot.terminal.doctor.servers import server_findings
+from bot.terminal.render import STATUS_STYLE
+from checks.collect.winrm import winrm_collect
+from checks.diagnose import diagnose_fleet
+from checks.i18n import Lang
+from checks.report import Status
+
+MARKS = {
+    Outcome.PASSED: ("✓", STATUS_STYLE[Status.OK]),
+    Outcome.FAILED: ("✗", STATUS_STYLE[Status.CRITICAL]),
+    Outcome.SKIPPED: ("–", STATUS_STYLE[Status.INFO]),
+}
+
+
+def run_doctor(config: Path | None, lang: Lang | None, *, slack: bool) -> int:
+    """Check the config, Slack (unless told not to) and every server; the exit code."""
+    settings, t, found = check_config(config, os.environ, lang)
+    out = Console()
+    print_findings(found, out)
+    if settings is None:
+        # As every command does on a config error; nothing else can be checked without it.
+        return UNKNOWN_EXIT
+    findings = list(found)
+    if slack:
+        # Imported here: the Slack SDK is needed only when Slack is checked.
+        from bot.terminal.doctor.slack import check_slack
+
+        slack_findings = check_slack(settings, os.environ, t)
+    else:
+        slack_findings = [
+            Finding(t.text("doctor.check.slack"), Outcome.SKIPPED, t.text("doctor.no_slack"))
+        ]
+    print_findings(slack_findings, out)
+    findings += slack_findings
+    servers = settings.resolved()
+    with progress_bar() as bar:
+        task = bar.add_task(t.text("doctor.progress"), total=len(servers))
+        diagnoses = diagnose_fleet(
+            servers,
+            winrm_collect(settings, os.environ),
+            progress=lambda diagnosis: bar.advance(task),
+        )
+    for diagnosis in diagnoses:
+        steps = server_findings(diagnosis, settings, os.environ, t)
+        print_findings(steps, out)
+        findings += steps
+    code = exit_code(findings)
+    out.print(
+        Text(summary(findings, t), style=STATUS_STYLE[Status.OK if code == 0 else Status.CRITICAL]),
+        soft_wrap=True,
+    )
+    return code
+
+
+def print_findings(findings: list[Finding], console: Console) -> None:
+    """One line per finding, never wrapped, so that each can be grepped and pasted whole."""
+    for finding in findings:
+        mark, style = MARKS[finding.outcome]
+        line = Text(f"{mark} ", style=style)
+        line.append(finding.name, style="bold")
+        line.append(f": {finding.detail}")
+        if finding.fix:
+            line.append(f" → {finding.fix}", style="cyan")
+        console.print(line, soft_wrap=True)
