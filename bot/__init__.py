@@ -1,1 +1,1 @@
-"""The application shell: CLI, Slack app, scheduler."""
+"""The application shell: the terminal, Slack, scheduled alerts; config, logs and storage."""
