@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,12 +17,10 @@ import yaml
 from checks.collect.errors import CollectError
 from checks.collect.winrm import WinRMCollector
 from checks.secrets import Credential
-from tests.conftest import ENVIRON, FIXTURES, PASSWORD, PROFILES, USER, inventory_for
+from tests.conftest import ENVIRON, PASSWORD, USER, inventory_for
 from tests.support.fleet import SimulatedFleet
-from tests.support.fleet_profiles import load_profiles
 
 BACKUPCHECK = Path(sys.executable).with_name("backupcheck")
-HOSTILE = load_profiles(FIXTURES / "hosts" / "hostile")
 DEADLINE_S = 3.0
 # Generous: the CLI itself needs about 100 MB; the bomb used to take 3 GB.
 PEAK_RSS_BOUND = 300 * 1024 * 1024
@@ -40,14 +37,6 @@ class Measured:
     stderr: str
     elapsed: float
     peak_rss: int
-
-
-@pytest.fixture(scope="module")
-def hostile_fleet() -> Iterator[SimulatedFleet]:
-    """Every hostile host, plus fs01 and dc01 answering normally."""
-    profiles = {**HOSTILE, "fs01": PROFILES["fs01"], "dc01": PROFILES["dc01"]}
-    with SimulatedFleet(profiles, users={USER: PASSWORD}) as running:
-        yield running
 
 
 def _vm_hwm(pid: int) -> int:
@@ -110,27 +99,29 @@ def _lines_by_host(stdout: str) -> dict[str, str]:
 
 
 SENTENCES = {
-    "gzip-bomb": "{address} sent a compressed reply (gzip), which was refused",
-    "huge-big-replies": "{address} sent a reply larger than 1 MiB",
-    "huge-small-replies": "{address} sent more than 4 MiB in one check",
-    "endless-stream": "{address} sent a reply larger than 1 MiB",
-    "trickle": "timed out after 3 s",
-    "no-shell-id": "{where} sent a Create reply that is not valid WS-Management: it has no ShellId",
-    "exit-code-not-integer": (
+    "hostile-gzip-bomb": "{address} sent a compressed reply (gzip), which was refused",
+    "hostile-huge-big-replies": "{address} sent a reply larger than 1 MiB",
+    "hostile-huge-small-replies": "{address} sent more than 4 MiB in one check",
+    "hostile-endless-stream": "{address} sent a reply larger than 1 MiB",
+    "hostile-trickle": "timed out after 3 s",
+    "hostile-no-shell-id": (
+        "{where} sent a Create reply that is not valid WS-Management: it has no ShellId"
+    ),
+    "hostile-exit-code-not-integer": (
         "{where} sent a Receive reply that is not valid WS-Management: "
         "the exit code is not an integer"
     ),
-    "http-500-not-utf8": "WinRM on {where} answered HTTP 500",
+    "hostile-http-500-not-utf8": "WinRM on {where} answered HTTP 500",
 }
 
 
 @pytest.mark.parametrize("name", sorted(SENTENCES))
 def test_a_hostile_host_is_one_sentence_and_the_run_ends_in_time_and_memory(
-    tmp_path: Path, hostile_fleet: SimulatedFleet, name: str
+    tmp_path: Path, fleet: SimulatedFleet, name: str
 ) -> None:
-    config = _config(tmp_path, hostile_fleet, [name, "fs01", "dc01"])
+    config = _config(tmp_path, fleet, [name, "fs01", "dc01"])
     result = run_measured(tmp_path, "check", "--all", "-f", "nagios", "--config", config)
-    address, port = hostile_fleet.address_of(name)
+    address, port = fleet.address_of(name)
     sentence = SENTENCES[name].format(address=address, where=f"{address}:{port}")
     by_host = _lines_by_host(result.stdout)
     assert by_host[name].startswith(f"UNKNOWN - {name}: {name} could not be checked: {sentence}")
@@ -144,23 +135,25 @@ def test_a_hostile_host_is_one_sentence_and_the_run_ends_in_time_and_memory(
 
 
 def test_a_failed_shell_delete_keeps_the_snapshot_already_read(
-    tmp_path: Path, hostile_fleet: SimulatedFleet
+    tmp_path: Path, fleet: SimulatedFleet
 ) -> None:
-    config = _config(tmp_path, hostile_fleet, ["delete-relates-to", "fs01"])
+    config = _config(tmp_path, fleet, ["hostile-delete-relates-to", "fs01"])
     result = run_measured(tmp_path, "check", "--all", "-f", "nagios", "--config", config)
     by_host = _lines_by_host(result.stdout)
-    assert by_host["delete-relates-to"].startswith("CRITICAL - delete-relates-to: D: has 235 MB")
+    assert by_host["hostile-delete-relates-to"].startswith(
+        "CRITICAL - hostile-delete-relates-to: D: has 235 MB"
+    )
     assert result.returncode == 2, result.stderr
 
 
 def test_a_password_the_host_echoes_is_masked_in_every_field(
-    tmp_path: Path, hostile_fleet: SimulatedFleet
+    tmp_path: Path, fleet: SimulatedFleet
 ) -> None:
-    config = _config(tmp_path, hostile_fleet, ["echoes-password", "fs01"])
+    config = _config(tmp_path, fleet, ["hostile-echoes-password", "fs01"])
     result = run_measured(tmp_path, "check", "--all", "-f", "json", "--config", config)
     assert PASSWORD not in result.stdout + result.stderr
     reports = {r["host"]: r for r in json.loads(result.stdout)}
-    labels = [v["label"] for v in reports["echoes-password"]["volumes"]]
+    labels = [v["label"] for v in reports["hostile-echoes-password"]["volumes"]]
     assert "Data ***" in labels
     assert reports["fs01"]["status"] == "critical"
 
@@ -171,9 +164,9 @@ def _collector(fleet: SimulatedFleet, name: str) -> WinRMCollector:
 
 
 def test_the_collector_returns_the_snapshot_with_the_echoed_password_masked(
-    hostile_fleet: SimulatedFleet,
+    fleet: SimulatedFleet,
 ) -> None:
-    snapshot = _collector(hostile_fleet, "echoes-password").collect()
+    snapshot = _collector(fleet, "hostile-echoes-password").collect()
     assert PASSWORD not in snapshot.to_json()
     assert snapshot.volumes[1].label == "Data ***"
     assert snapshot.backup is not None
@@ -182,21 +175,21 @@ def test_the_collector_returns_the_snapshot_with_the_echoed_password_masked(
 
 
 def test_the_collector_keeps_the_snapshot_when_the_delete_reply_is_odd(
-    hostile_fleet: SimulatedFleet,
+    fleet: SimulatedFleet,
 ) -> None:
-    before = len(hostile_fleet.actions_for("delete-relates-to"))
-    snapshot = _collector(hostile_fleet, "delete-relates-to").collect()
+    before = len(fleet.actions_for("hostile-delete-relates-to"))
+    snapshot = _collector(fleet, "hostile-delete-relates-to").collect()
     assert snapshot.host == "SERVER01"
-    assert hostile_fleet.actions_for("delete-relates-to")[before:][-1] == "Delete"
+    assert fleet.actions_for("hostile-delete-relates-to")[before:][-1] == "Delete"
 
 
 def test_a_trickling_host_is_cut_at_the_deadline_not_after_each_byte(
-    hostile_fleet: SimulatedFleet,
+    fleet: SimulatedFleet,
 ) -> None:
     started = time.monotonic()
     with pytest.raises(CollectError) as caught:
-        _collector(hostile_fleet, "trickle").collect()
+        _collector(fleet, "hostile-trickle").collect()
     elapsed = time.monotonic() - started
-    address, _ = hostile_fleet.address_of("trickle")
+    address, _ = fleet.address_of("hostile-trickle")
     assert caught.value.reason == f"timed out after 3 s: {address} did not finish the probe"
     assert DEADLINE_S <= elapsed < DEADLINE_S + 1.5
