@@ -7,7 +7,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from checks.collect.errors import CollectError
@@ -81,10 +80,8 @@ def check_fleet(
         if progress is not None:
             progress(report)
 
-    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="check")
+    stop = _start_workers(len(servers), task, workers)
     try:
-        for index in range(len(servers)):
-            pool.submit(task, index)
         remaining = len(servers)
         while remaining:
             try:
@@ -98,11 +95,36 @@ def check_fleet(
                 for index in overdue:
                     del running[index]
             for index in overdue:
-                # The worker thread cannot be killed; pywinrm's own timeouts end it later.
+                # The worker cannot be killed: the collector's own deadline ends it, and as a
+                # daemon thread it never holds up the process's exit.
                 server = servers[index]
                 reason = catalog.text("fleet.deadline", seconds=f"{server.deadline_s:g}")
                 finish(index, unknown_report(server.name, reason, clock(), catalog))
                 remaining -= 1
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        stop.set()
     return [report for report in reports if report is not None]
+
+
+def _start_workers(count: int, task: Callable[[int], None], workers: int) -> threading.Event:
+    """Run task(0..count-1) on up to `workers` daemon threads; set the event to start no more.
+
+    Not a ThreadPoolExecutor: its threads are joined at interpreter exit, so one host that
+    never answers would keep `backupcheck check` from exiting after it printed the results.
+    """
+    pending: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for index in range(count):
+        pending.put(index)
+    stop = threading.Event()
+
+    def work() -> None:
+        while not stop.is_set():
+            try:
+                index = pending.get_nowait()
+            except queue.Empty:
+                return
+            task(index)
+
+    for number in range(min(max(1, workers), count)):
+        threading.Thread(target=work, name=f"check-{number}", daemon=True).start()
+    return stop

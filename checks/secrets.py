@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from checks.collect.errors import CollectError
 from checks.inventory import CredentialProfile
+from checks.snapshot import Snapshot, parse_snapshot
+
+MASK = "***"
 
 
 class CredentialError(CollectError):
@@ -56,3 +60,29 @@ def resolve_credential(
     if username is None:
         raise CredentialError("no_username", name=name)
     return Credential(username, password, profile.cert_pem, profile.cert_key_pem)
+
+
+def masked_snapshot(snapshot: Snapshot, secret: str) -> Snapshot:
+    """The snapshot with the secret masked in every string a host wrote (labels, names,
+    warnings, paths...), in one pass; raises InvalidSnapshot if masking leaves it invalid."""
+    if not secret:
+        return snapshot
+    document = snapshot.model_dump(mode="json", by_alias=True)
+    found = False
+
+    def mask(value: object) -> object:
+        nonlocal found
+        if isinstance(value, str):
+            if secret in value:
+                found = True
+                return value.replace(secret, MASK)
+            return value
+        if isinstance(value, list):
+            return [mask(item) for item in value]
+        if isinstance(value, dict):
+            return {key: mask(item) for key, item in value.items()}
+        return value
+
+    cleaned = mask(document)
+    # Validated again, so a masked value still has to be a value Windows can produce.
+    return parse_snapshot(json.dumps(cleaned)) if found else snapshot

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import binascii
 import re
 import socket
 import ssl
@@ -22,6 +23,12 @@ from winrm.exceptions import (
 )
 
 from checks.collect.errors import CollectError
+from checks.collect.exchange import (
+    CompressedReply,
+    DeadlineReached,
+    MalformedReply,
+    TooMuchOutput,
+)
 from checks.inventory import Server
 
 _CLIXML_NS = "{http://schemas.microsoft.com/powershell/2004/04}"
@@ -31,6 +38,9 @@ _ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 def explain(error: BaseException, server: Server, username: str) -> CollectError:
     """The error for a failure while talking to server; never includes a secret."""
     where = f"{server.address}:{server.port}"
+    refused = _refused(error, server, where)
+    if refused is not None:
+        return refused
     chain = list(_chain(error))
     if isinstance(error, InvalidCredentialsError | CredSSPAuthenticationError) or any(
         isinstance(e, SpnegoError) for e in chain
@@ -82,6 +92,42 @@ def explain(error: BaseException, server: Server, username: str) -> CollectError
     if isinstance(error, WinRMError):
         return CollectError("winrm_error", address=server.address, detail=_first_line(error))
     return CollectError("unexpected", kind=type(error).__name__, where=where)
+
+
+def _refused(error: BaseException, server: Server, where: str) -> CollectError | None:
+    """The sentence for a limit of the exchange the host broke (exchange.py)."""
+    if isinstance(error, DeadlineReached):
+        return CollectError(
+            "probe_timeout", seconds=f"{server.deadline_s:g}", address=server.address
+        )
+    if isinstance(error, TooMuchOutput):
+        key = "exchange_too_large" if error.whole_exchange else "reply_too_large"
+        return CollectError(key, address=server.address, limit=_size(error.limit))
+    if isinstance(error, CompressedReply):
+        return CollectError("compressed_reply", address=server.address, encoding=error.encoding)
+    if isinstance(error, MalformedReply):
+        return CollectError("bad_reply", where=where, action=error.action, problem=error.problem)
+    return None
+
+
+def odd_reply(action: str, error: BaseException) -> str:
+    """What is wrong with a reply pywinrm failed to parse, from what its parsing raised."""
+    if isinstance(error, StopIteration):
+        missing = {"Create": "ShellId", "Command": "CommandId", "Delete": "RelatesTo"}
+        return f"it has no {missing[action]}" if action in missing else "an element is missing"
+    if isinstance(error, AssertionError):
+        return "it answers another request (RelatesTo does not match)"
+    if isinstance(error, binascii.Error):
+        return "an output stream is not base64"
+    if isinstance(error, ValueError) and "int()" in str(error):
+        return "the exit code is not an integer" if action == "Receive" else "a code is not numeric"
+    if isinstance(error, KeyError):
+        return "an element lacks an attribute"
+    return f"it could not be read ({type(error).__name__})"
+
+
+def _size(size: int) -> str:
+    return f"{size / 1048576:g} MiB" if size >= 1048576 else f"{size / 1024:g} KiB"
 
 
 def powershell_error(stderr: bytes, exit_code: int) -> str:

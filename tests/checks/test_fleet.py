@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from checks.collect.errors import CollectError
 from checks.fleet import check_fleet
@@ -123,3 +126,28 @@ def test_why_a_host_could_not_be_checked_is_said_in_the_readers_language(ja: Cat
         "fs09 をチェックできませんでした: 10.0.0.9:5985 に接続を拒否されました "
         "(WinRM はポート 5985 で待ち受けていますか?)"
     )
+
+
+def test_a_host_that_never_answers_does_not_keep_the_process_from_exiting(
+    tmp_path: Path,
+) -> None:
+    # A ThreadPoolExecutor's threads are joined at interpreter exit: one stuck host used to
+    # keep `backupcheck check` alive long after it printed its results.
+    script = tmp_path / "stuck.py"
+    script.write_text(
+        "import threading\n"
+        "from checks.fleet import check_fleet\n"
+        "from checks.i18n import Catalog\n"
+        "from checks.inventory import Inventory\n"
+        "servers = Inventory.model_validate({'defaults': {'deadline_s': 0.2},"
+        " 'servers': [{'name': 'stuck', 'address': 'stuck.example'}]}).resolved()\n"
+        "(report,) = check_fleet(servers, lambda s: threading.Event().wait(), Catalog('en'))\n"
+        "print(report.status.value)\n",
+        encoding="utf-8",
+    )
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert (result.returncode, result.stdout.strip()) == (0, "unknown"), result.stderr
+    assert time.monotonic() - started < 10

@@ -24,12 +24,14 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
+from .fleet_hostile import hostile_receive, hostile_size
 from .fleet_profiles import (
     Drop,
     Fault,
     Hang,
     HostProfile,
     HttpStatus,
+    Malformed,
     OperationTimeouts,
     Refused,
     SoapFault,
@@ -39,7 +41,14 @@ from .fleet_profiles import (
 from .host_output import is_probe, not_recognized, probe_result
 from .wsman_auth import AuthConfig, make_tls
 from .wsman_http import Dropped, WSManRequestHandler
-from .wsman_soap import CommandRequest, CommandResult, RequestRecord, WSManEndpoint, WSManFault
+from .wsman_soap import (
+    NS,
+    CommandRequest,
+    CommandResult,
+    RequestRecord,
+    WSManEndpoint,
+    WSManFault,
+)
 
 __all__ = [
     "Fault",
@@ -93,6 +102,7 @@ class _Host(WSManEndpoint):
         self.hang = isinstance(profile.fault, Hang)
         fault = profile.fault
         self._timeouts_left = fault.count if isinstance(fault, OperationTimeouts) else 0
+        self._sent: dict[str, int] = {}  # stdout bytes a huge_output host sent, per command
 
     @property
     def endpoint(self) -> _Host:  # a host is its own Site for WSManRequestHandler
@@ -106,7 +116,24 @@ class _Host(WSManEndpoint):
         fault = self.profile.fault
         if isinstance(fault, HttpStatus) and fault.status != 401:
             return fault.status, fault.body.encode("utf-8"), "text/html; charset=utf-8"
+        if self._malformed("http_500_not_utf8"):
+            return 500, b"\xff\xfe<\x00h\x00\xe9\x81 not UTF-8", "text/html; charset=utf-8"
         return super().next_failure()
+
+    def _malformed(self, reply: str) -> bool:
+        fault = self.profile.fault
+        return isinstance(fault, Malformed) and fault.reply == reply
+
+    def _relates_to(self, action: str, message_id: str) -> str:
+        if action == "Delete" and self._malformed("delete_relates_to"):
+            return "uuid:00000000-0000-0000-0000-000000000000"
+        return super()._relates_to(action, message_id)
+
+    def _op_create(self, soap: Any) -> str:
+        reply = super()._op_create(soap)
+        if self._malformed("no_shell_id"):
+            return "<rsp:Shell><rsp:InputStreams>stdin</rsp:InputStreams></rsp:Shell>"
+        return reply
 
     def _op_command(self, soap: Any) -> str:
         fault = self.profile.fault
@@ -115,14 +142,26 @@ class _Host(WSManEndpoint):
         return super()._op_command(soap)
 
     def _op_receive(self, soap: Any) -> str:
-        if isinstance(self.profile.fault, Drop):
+        fault = self.profile.fault
+        if isinstance(fault, Drop):
             raise Dropped
         with self._lock:
             timed_out = self._timeouts_left > 0
             self._timeouts_left -= timed_out
         if timed_out:
             raise WSManFault.operation_timeout()
-        return super()._op_receive(soap)
+        wanted = soap.body.find("rsp:Receive/rsp:DesiredStream", NS)
+        command = wanted.get("CommandId", "") if wanted is not None else ""
+        with self._lock:
+            sent = self._sent.get(command, 0)
+            self._sent[command] = sent + hostile_size(fault, sent)
+        raw = hostile_receive(fault, command, sent, self.profile.snapshot)
+        if raw is not None:
+            raise raw
+        reply = super()._op_receive(soap)
+        if self._malformed("exit_code_not_integer"):
+            return reply.replace("<rsp:ExitCode>0<", "<rsp:ExitCode>zero<")
+        return reply
 
     def _answer(self, request: CommandRequest) -> CommandResult:
         if not is_probe(request):

@@ -25,16 +25,21 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 __all__ = [
     "POWERSHELL_BANNER",
     "Drop",
+    "EndlessStream",
     "ExitCode",
     "Fault",
     "Garbage",
+    "GzipBomb",
     "Hang",
     "HostProfile",
     "HttpStatus",
+    "HugeOutput",
+    "Malformed",
     "OperationTimeouts",
     "PowerShellError",
     "Refused",
     "SoapFault",
+    "Trickle",
     "Truncated",
     "load_profile",
     "load_profiles",
@@ -140,6 +145,51 @@ class Hang(_Model):
     kind: Literal["hang"] = "hang"
 
 
+class GzipBomb(_Model):
+    """``{"kind": "gzip_bomb", "unpacked_mib": 1024}``: Receive is answered with a body sent
+    with ``Content-Encoding: gzip`` that unpacks to ``unpacked_mib`` MiB of zeros (about a
+    thousandth of that on the wire), whatever the request asked for."""
+
+    kind: Literal["gzip_bomb"] = "gzip_bomb"
+    unpacked_mib: int = Field(default=1024, ge=16)
+
+
+class HugeOutput(_Model):
+    """``{"kind": "huge_output", "total_mib": 200, "reply_kib": 102400}``: the probe prints
+    ``total_mib`` MiB of stdout, each Receive reply carrying up to ``reply_kib`` KiB of it
+    (streamed by the host, never held whole). Exit code 0 after the last."""
+
+    kind: Literal["huge_output"] = "huge_output"
+    total_mib: int = Field(ge=1)
+    reply_kib: int = Field(ge=1)
+
+
+class EndlessStream(_Model):
+    """``{"kind": "endless_stream"}``: Receive is answered with a chunked body that never
+    ends: an envelope whose stdout stream grows as fast as the client reads."""
+
+    kind: Literal["endless_stream"] = "endless_stream"
+
+
+class Trickle(_Model):
+    """``{"kind": "trickle", "interval_s": 1.0}``: Receive is answered with the snapshot, one
+    byte every ``interval_s`` seconds from the status line on."""
+
+    kind: Literal["trickle"] = "trickle"
+    interval_s: float = Field(gt=0)
+
+
+class Malformed(_Model):
+    """``{"kind": "malformed", "reply": "..."}``: one odd WS-Management answer. ``no_shell_id``:
+    the Create reply names no ShellId; ``exit_code_not_integer``: the last Receive says
+    ``<ExitCode>zero</ExitCode>``; ``http_500_not_utf8``: the first authenticated request is
+    answered HTTP 500 with a body that is not UTF-8; ``delete_relates_to``: the Delete reply
+    relates to another message (the snapshot itself arrives intact before it)."""
+
+    kind: Literal["malformed"] = "malformed"
+    reply: Literal["no_shell_id", "exit_code_not_integer", "http_500_not_utf8", "delete_relates_to"]
+
+
 Fault = Annotated[
     Refused
     | HttpStatus
@@ -150,7 +200,12 @@ Fault = Annotated[
     | ExitCode
     | Garbage
     | Drop
-    | Hang,
+    | Hang
+    | GzipBomb
+    | HugeOutput
+    | EndlessStream
+    | Trickle
+    | Malformed,
     Field(discriminator="kind"),
 ]
 

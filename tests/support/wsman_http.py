@@ -15,7 +15,7 @@ import ssl
 import sys
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol, cast
@@ -34,6 +34,7 @@ __all__ = [
     "Dropped",
     "HttpControls",
     "HttpRecord",
+    "RawReply",
     "SecureHTTPServer",
     "Site",
     "WSManRequestHandler",
@@ -42,6 +43,23 @@ __all__ = [
 
 class Dropped(Exception):
     """Close the connection without answering (the server is stopping, or a host 'dies')."""
+
+
+class RawReply(Exception):
+    """Answer with raw bytes instead of an envelope (hostile hosts).
+
+    ``parts`` are written as they come, status line and headers included; a float is a pause
+    in seconds (cut short by the server stopping). Nothing is encrypted. The connection is
+    closed after it unless ``keep_alive`` (the reply has a Content-Length).
+    """
+
+    def __init__(
+        self, status: int, parts: Iterable[bytes | float], *, keep_alive: bool = False
+    ) -> None:
+        super().__init__(status)
+        self.status = status
+        self.parts = parts
+        self.keep_alive = keep_alive
 
 
 @dataclass(frozen=True)
@@ -254,10 +272,27 @@ class WSManRequestHandler(BaseHTTPRequestHandler):
             except Dropped:
                 self.close_connection = True
                 return
+            except RawReply as raw:
+                self._write_raw(raw)
+                return
             if context is not None:
                 self._reply(status, encrypt(context, response), ENCRYPTED_CONTENT_TYPE)
             else:
                 self._reply(status, response, "application/soap+xml;charset=UTF-8")
+
+    def _write_raw(self, raw: RawReply) -> None:
+        endpoint, headers = self.site.endpoint, self.headers
+        endpoint.record_http(
+            self.command, self.path, raw.status, headers["Authorization"], headers["Content-Type"]
+        )
+        self.close_connection = not raw.keep_alive
+        for part in raw.parts:
+            if isinstance(part, float):
+                if endpoint.stopping.wait(part):
+                    return
+                continue
+            self.wfile.write(part)
+            self.wfile.flush()
 
     def _reply(
         self, status: int, body: bytes, content_type: str | None, challenges: Sequence[str] = ()

@@ -265,10 +265,16 @@ class WSManEndpoint(HttpControls):
             shell_id = (selector.text or "").strip() if selector is not None else ""
             soap = _Soap(shell_id, options, _find(root, "s:Body"), user)
             response = getattr(self, f"_op_{name.lower()}")(soap)
-            return 200, _envelope(f"{action}Response", message_id, response)
+            relates_to = self._relates_to(name, message_id)
+            return 200, _envelope(f"{action}Response", relates_to, response)
         except WSManFault as fault:
             action = "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault"
             return fault.http_status, _envelope(action, message_id, _fault(fault))
+
+    def _relates_to(self, action: str, message_id: str) -> str:
+        """The RelatesTo of the answer to ``action``: the request's MessageID, unless a
+        subclass makes a host answer another request."""
+        return message_id
 
     def _shell(self, shell_id: str) -> _Shell:
         shell = self._shells.get(shell_id)
