@@ -10,7 +10,8 @@ import pytest
 
 from bot.config import Config, ConfigError, load_config, secret_from_env
 from bot.i18n import catalog
-from bot.terminal.doctor.servers import Outcome, check_slack
+from bot.terminal.doctor.findings import Outcome
+from bot.terminal.doctor.slack import check_slack
 
 
 def test_no_file_means_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
