@@ -61,6 +61,14 @@ class CompressedReply(ExchangeRefused):
         self.encoding = encoding
 
 
+class Redirected(ExchangeRefused):
+    """The host answered with a redirect: backupcheck contacts only the address configured."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
 class MalformedReply(ExchangeRefused):
     """A reply pywinrm could not read: ``action`` is the request it answered."""
 
@@ -203,6 +211,10 @@ class BoundedAdapter(HTTPAdapter):
         if encoding not in ("", "identity"):
             response.close()
             raise CompressedReply(encoding[:40])
+        if response.is_redirect:
+            # requests would follow it to any host; only the inventory's address is contacted.
+            response.close()
+            raise Redirected(response.status_code)
         if declared.isdigit() and int(declared) > exchange.max_reply_bytes:
             response.close()
             raise TooMuchOutput(exchange.max_reply_bytes, whole_exchange=False)

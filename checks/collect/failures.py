@@ -27,6 +27,7 @@ from checks.collect.exchange import (
     CompressedReply,
     DeadlineReached,
     MalformedReply,
+    Redirected,
     TooMuchOutput,
 )
 from checks.inventory import Server
@@ -105,6 +106,8 @@ def _refused(error: BaseException, server: Server, where: str) -> CollectError |
         return CollectError(key, address=server.address, limit=_size(error.limit))
     if isinstance(error, CompressedReply):
         return CollectError("compressed_reply", address=server.address, encoding=error.encoding)
+    if isinstance(error, Redirected):
+        return CollectError("redirected", address=server.address, status=error.status)
     if isinstance(error, MalformedReply):
         return CollectError("bad_reply", where=where, action=error.action, problem=error.problem)
     return None

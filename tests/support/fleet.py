@@ -40,7 +40,7 @@ from .fleet_profiles import (
 )
 from .host_output import is_probe, not_recognized, probe_result
 from .wsman_auth import AuthConfig, make_tls
-from .wsman_http import Dropped, WSManRequestHandler
+from .wsman_http import Dropped, Failure, WSManRequestHandler
 from .wsman_soap import (
     NS,
     CommandRequest,
@@ -112,10 +112,14 @@ class _Host(WSManEndpoint):
     def url(self) -> str:
         return self.fleet.url_of(self.name)
 
-    def next_failure(self) -> tuple[int, bytes, str] | None:
+    def next_failure(self) -> Failure | None:
         fault = self.profile.fault
         if isinstance(fault, HttpStatus) and fault.status != 401:
             return fault.status, fault.body.encode("utf-8"), "text/html; charset=utf-8"
+        if self._malformed("redirect"):
+            # Somewhere the inventory does not name: the fleet's first other host.
+            other = next(n for n, p in self.fleet.profiles.items() if p.fault is None)
+            return 307, b"", "text/plain", self.fleet.url_of(other)
         if self._malformed("http_500_not_utf8"):
             return 500, b"\xff\xfe<\x00h\x00\xe9\x81 not UTF-8", "text/html; charset=utf-8"
         return super().next_failure()

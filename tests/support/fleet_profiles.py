@@ -184,10 +184,13 @@ class Malformed(_Model):
     the Create reply names no ShellId; ``exit_code_not_integer``: the last Receive says
     ``<ExitCode>zero</ExitCode>``; ``http_500_not_utf8``: the first authenticated request is
     answered HTTP 500 with a body that is not UTF-8; ``delete_relates_to``: the Delete reply
-    relates to another message (the snapshot itself arrives intact before it)."""
+    relates to another message (the snapshot itself arrives intact before it); ``redirect``: every
+    authenticated request is answered 307 to another host's WS-Management URL."""
 
     kind: Literal["malformed"] = "malformed"
-    reply: Literal["no_shell_id", "exit_code_not_integer", "http_500_not_utf8", "delete_relates_to"]
+    reply: Literal[
+        "no_shell_id", "exit_code_not_integer", "http_500_not_utf8", "delete_relates_to", "redirect"
+    ]
 
 
 Fault = Annotated[

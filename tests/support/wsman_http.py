@@ -30,6 +30,9 @@ from .wsman_auth import (
     is_encrypted,
 )
 
+# An injected answer: status, body, content type and, for a redirect, its Location.
+Failure = tuple[int, bytes, str] | tuple[int, bytes, str, str]
+
 __all__ = [
     "Dropped",
     "HttpControls",
@@ -136,7 +139,7 @@ class HttpControls:
             pass
         return True
 
-    def next_failure(self) -> tuple[int, bytes, str] | None:
+    def next_failure(self) -> Failure | None:
         with self._http_lock:
             return self._failures.popleft() if self._failures else None
 
@@ -263,7 +266,8 @@ class WSManRequestHandler(BaseHTTPRequestHandler):
             return
         failure = endpoint.next_failure()
         if failure is not None:
-            self._reply(*failure)
+            status, body, content_type, *location = failure
+            self._reply(status, body, content_type, location=next(iter(location), None))
         elif not xml.strip():
             self._reply(200, b"", None)  # pywinrm's empty POST that sets up encryption
         else:
@@ -295,7 +299,12 @@ class WSManRequestHandler(BaseHTTPRequestHandler):
             self.wfile.flush()
 
     def _reply(
-        self, status: int, body: bytes, content_type: str | None, challenges: Sequence[str] = ()
+        self,
+        status: int,
+        body: bytes,
+        content_type: str | None,
+        challenges: Sequence[str] = (),
+        location: str | None = None,
     ) -> None:
         # Logged before sending so a test that has its response can already see the record.
         headers = self.headers
@@ -307,6 +316,8 @@ class WSManRequestHandler(BaseHTTPRequestHandler):
             self.send_header("WWW-Authenticate", challenge)
         if content_type is not None:
             self.send_header("Content-Type", content_type)
+        if location is not None:
+            self.send_header("Location", location)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

@@ -112,6 +112,10 @@ SENTENCES = {
         "the exit code is not an integer"
     ),
     "hostile-http-500-not-utf8": "WinRM on {where} answered HTTP 500",
+    "hostile-redirect": (
+        "{address} answered with a redirect (HTTP 307), which was not followed: "
+        "backupcheck contacts only the address in the config"
+    ),
 }
 
 
