@@ -9,14 +9,13 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     ContextBlock,
-    MarkdownTextObject,
     Option,
     SectionBlock,
     StaticSelectElement,
 )
 
 from bot.alerts.lifecycle import Alert, Effect
-from bot.slack.blocks import EMOJI, clip, escape
+from bot.slack.blocks import EMOJI, clip, escape, mrkdwn
 from checks.i18n import Catalog
 from checks.report import Report, Status
 
@@ -41,10 +40,8 @@ def alert_summary(alert: Alert, report: Report, t: Catalog) -> str:
 def alert_blocks(alert: Alert, report: Report, t: Catalog, now: datetime) -> list[Block]:
     """The alert message: summary, who has it, and the buttons that still make sense."""
     blocks: list[Block] = [
-        SectionBlock(
-            text=MarkdownTextObject(text=clip(f"{_emoji(alert)} {alert_summary(alert, report, t)}"))
-        ),
-        ContextBlock(elements=[MarkdownTextObject(text=clip(alert_state_line(alert, t, now)))]),
+        SectionBlock(text=mrkdwn(clip(f"{_emoji(alert)} {alert_summary(alert, report, t)}"))),
+        ContextBlock(elements=[mrkdwn(clip(alert_state_line(alert, t, now)))]),
     ]
     if alert.resolved_at is None:
         blocks.append(ActionsBlock(block_id="alert_actions", elements=_controls(alert, t, now)))

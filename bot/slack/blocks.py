@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.display import visible
 from checks.i18n import Catalog
 from checks.report import Finding, Report, Status, Tip, VolumeReport
 from checks.windows import Window
@@ -35,6 +36,7 @@ class Silenced(Protocol):
 MAX_BLOCKS = 50
 MAX_TEXT = 3000
 MAX_HEADER = 150
+MAX_VALUE = 2000
 # Blocks kept for findings and tips; volumes get what is left.
 FINDINGS_BUDGET = 24
 RECHECK_ACTION = "recheck"
@@ -49,8 +51,18 @@ EMOJI = {
 
 
 def escape(text: str) -> str:
-    """Slack's mrkdwn treats &, < and > as markup; everything else is shown as it is."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Host text for mrkdwn: &, < and > escaped, so no mention or link; control characters shown."""
+    # Formatting marks (* _ ~ `) have no escape in mrkdwn: host text can change the emphasis
+    # around it, but every character stays on screen. Commands are the exception (tip_text).
+    # https://api.slack.com/reference/surfaces/formatting#escaping
+    return visible(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mrkdwn(text: str) -> MarkdownTextObject:
+    """A mrkdwn text object that Slack shows verbatim: no automatic links from bare URLs."""
+    # Without verbatim, Slack turns a host's "https://…" or "#channel" into a link by itself;
+    # our own <@U…> mentions are explicit and still work.
+    return MarkdownTextObject(text=text, verbatim=True)
 
 
 def clip(text: str, limit: int = MAX_TEXT) -> str:
@@ -60,29 +72,26 @@ def clip(text: str, limit: int = MAX_TEXT) -> str:
 
 def report_blocks(report: Report, t: Catalog) -> list[Block]:
     """A host's report: verdict, volumes, findings with tips, a Re-check button, when."""
+    status = t.text(f"status.{report.status.value}")
     head: list[Block] = [
+        # A header is plain_text: no markup to escape, but control characters are still shown.
         HeaderBlock(
-            text=clip(
-                f"{EMOJI[report.status]} {report.host}: {t.text(f'status.{report.status.value}')}",
-                MAX_HEADER,
-            )
+            text=clip(f"{EMOJI[report.status]} {visible(report.host)}: {status}", MAX_HEADER)
         ),
-        SectionBlock(text=MarkdownTextObject(text=clip(_summary(report, t)))),
+        SectionBlock(text=mrkdwn(clip(_summary(report, t)))),
     ]
     tail: list[Block] = [
         ActionsBlock(
             elements=[
                 ButtonElement(
-                    text=t.text("slack.recheck"), action_id=RECHECK_ACTION, value=report.host
+                    text=t.text("slack.recheck"),
+                    action_id=RECHECK_ACTION,
+                    value=clip(report.host, MAX_VALUE),
                 )
             ]
         ),
         ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text=t.text("report.checked_at", when=t.datetime(report.checked_at))
-                )
-            ]
+            elements=[mrkdwn(t.text("report.checked_at", when=t.datetime(report.checked_at)))]
         ),
     ]
     findings = _finding_blocks(report.findings, t, FINDINGS_BUDGET)
@@ -152,13 +161,11 @@ def _volume_blocks(volumes: Sequence[VolumeReport], t: Catalog, room: int) -> li
     else:
         shown = problems[: room - 1]
         rest = problems[room - 1 :] + healthy
-    blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=clip(volume_line(v, t)))) for v in shown
-    ]
+    blocks: list[Block] = [SectionBlock(text=mrkdwn(clip(volume_line(v, t)))) for v in shown]
     if rest:
         names = ", ".join(escape(v.letter or v.label or v.name) for v in rest)
         line = t.text("slack.more_volumes", count=len(rest), names=names)
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=clip(line))]))
+        blocks.append(ContextBlock(elements=[mrkdwn(clip(line))]))
     return blocks
 
 
@@ -166,22 +173,24 @@ def _finding_blocks(findings: Sequence[Finding], t: Catalog, budget: int) -> lis
     blocks: list[Block] = []
     for finding in findings:
         if len(blocks) >= budget - 1:
-            blocks.append(
-                ContextBlock(elements=[MarkdownTextObject(text=t.text("slack.more_in_terminal"))])
-            )
+            blocks.append(ContextBlock(elements=[mrkdwn(t.text("slack.more_in_terminal"))]))
             break
         text = f"{EMOJI[finding.severity]} {escape(finding.message)}  `{finding.code}`"
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(text))))
+        blocks.append(SectionBlock(text=mrkdwn(clip(text))))
         for tip in finding.tips:
             if len(blocks) >= budget - 1:
                 break
-            blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(tip_text(tip, t)))))
+            blocks.append(SectionBlock(text=mrkdwn(clip(tip_text(tip, t)))))
     return blocks
 
 
 def tip_text(tip: Tip, t: Catalog) -> str:
     """A tip in mrkdwn: the advice, then its commands in a code block."""
     text = f"→ {escape(tip.text)}"
+    if any("`" in c.text for c in tip.commands):
+        # A backtick could close the code block, and mrkdwn would then reformat (and so change)
+        # the rest of a command meant for an elevated prompt: the terminal shows it as it is.
+        return f"{text}\n{t.text('slack.more_in_terminal')}"
     if tip.commands:
         commands = "\n".join(escape(c.text) for c in tip.commands)
         text += f"\n```{commands}```"
@@ -195,7 +204,7 @@ def help_blocks(t: Catalog, command: str, understood: bool = True) -> list[Block
     lines = [t.text("slack.usage", command=command)]
     if not understood:
         lines.insert(0, t.text("slack.not_understood"))
-    return [SectionBlock(text=MarkdownTextObject(text=clip("\n".join(lines))))]
+    return [SectionBlock(text=mrkdwn(clip("\n".join(lines))))]
 
 
 def summary_blocks(reports: Sequence[Report], t: Catalog, total: int) -> list[Block]:
@@ -243,9 +252,9 @@ def packed_sections(lines: Sequence[str], room: int) -> list[Block]:
         if chunk and len(chunk) + len(line) + 1 > MAX_TEXT:
             if len(sections) == room - 1:
                 break
-            sections.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
+            sections.append(SectionBlock(text=mrkdwn(chunk)))
             chunk = ""
         chunk = f"{chunk}\n{line}" if chunk else line
     if chunk and len(sections) < room:
-        sections.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
+        sections.append(SectionBlock(text=mrkdwn(chunk)))
     return sections

@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from bot.config import Config, ConfigError, load_config
+from bot.display import inert_json
 from bot.health import ask_health
 from bot.i18n import catalog
 from bot.logs import configure_logging, known_secrets
@@ -266,7 +267,7 @@ def _settings(lang: LangChoice | None, config_path: Path | None) -> tuple[Config
 
 def _emit(report: Report, output: OutputFormat, t: Catalog) -> NoReturn:
     if output is OutputFormat.JSON:
-        typer.echo(report.to_json())
+        typer.echo(inert_json(report.to_json()))
     elif output is OutputFormat.NAGIOS:
         typer.echo(render_nagios(report, t))
     else:
@@ -276,7 +277,7 @@ def _emit(report: Report, output: OutputFormat, t: Catalog) -> NoReturn:
 
 def _emit_many(reports: list[Report], output: OutputFormat, t: Catalog) -> NoReturn:
     if output is OutputFormat.JSON:
-        typer.echo(reports_json(reports))
+        typer.echo(inert_json(reports_json(reports)))
     elif output is OutputFormat.NAGIOS:
         typer.echo(render_nagios_fleet(reports, t))
     else:

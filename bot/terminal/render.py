@@ -7,6 +7,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from bot.display import visible
 from checks.i18n import Catalog
 from checks.report import Report, Status, VolumeReport
 from checks.windows import Window
@@ -44,7 +45,9 @@ def render_body(report: Report, t: Catalog) -> RenderableType:
 
 def volume_table(report: Report, t: Catalog) -> Table:
     """One row per volume: name, label, roles, sizes, status and a usage bar."""
-    table = Table(title=t.text("table.title", host=report.host), title_justify="left")
+    # Every cell holding host text is a Text: a str cell would be parsed as rich markup.
+    title = Text(t.text("table.title", host=visible(report.host)))
+    table = Table(title=title, title_justify="left")
     table.add_column(t.text("table.volume"), overflow="fold", min_width=6)
     with_labels = any(v.label for v in report.volumes)
     if with_labels:
@@ -55,9 +58,9 @@ def volume_table(report: Report, t: Catalog) -> Table:
     table.add_column(t.text("table.status"))
     table.add_column(t.text("table.usage"), min_width=6)
     for v in report.volumes:
-        label = [v.label or ""] if with_labels else []
+        label = [plain(v.label or "")] if with_labels else []
         table.add_row(
-            v.letter or v.name,
+            plain(v.letter or v.name),
             *label,
             "\n".join(t.text(f"role.{r.value}") for r in v.roles),
             t.size(v.capacity_bytes),
@@ -80,10 +83,16 @@ def verdict_line(report: Report, t: Catalog) -> Text:
     status = t.text(f"status.{report.status.value}")
     worst = next((f for f in report.findings if f.severity is report.status), None)
     if report.status is Status.OK or worst is None:
-        line = t.text("report.verdict_ok", host=report.host, status=status)
+        line = t.text("report.verdict_ok", host=visible(report.host), status=status)
     else:
-        line = t.text("report.verdict", host=report.host, status=status, summary=worst.message)
+        summary = visible(worst.message)
+        line = t.text("report.verdict", host=visible(report.host), status=status, summary=summary)
     return Text(line, style=STATUS_STYLE[report.status])
+
+
+def plain(text: str) -> Text:
+    """Host text for a table cell or line: never rich markup, no control characters."""
+    return Text(visible(text))
 
 
 def _optional_size(value: int | None, t: Catalog) -> str:
@@ -111,13 +120,13 @@ def _findings(report: Report, t: Catalog) -> list[RenderableType]:
             f"{t.text(f'severity.{finding.severity.value}')} ", style=STATUS_STYLE[finding.severity]
         )
         line.append(f"[{finding.code}] ", style="dim")
-        line.append(finding.message)
+        line.append(visible(finding.message))
         parts.append(line)
         for tip in finding.tips:
-            parts.append(Padding(Text("→ " + tip.text), (0, 0, 0, 2)))
+            parts.append(Padding(Text("→ " + visible(tip.text)), (0, 0, 0, 2)))
             for command in tip.commands:
                 prompt = "PS> " if command.shell == "powershell" else "> "
-                cmd = Text(prompt + command.text, style="bold cyan")
+                cmd = Text(prompt + visible(command.text), style="bold cyan")
                 if command.elevated:
                     cmd.append(f"   ({t.text('report.elevated')})", style="dim")
                 parts.append(Padding(cmd, (0, 0, 0, 4)))
@@ -134,9 +143,9 @@ def summary_table(reports: list[Report], t: Catalog) -> Table:
     for report in sorted(reports, key=lambda r: (-r.status.rank, r.host.casefold())):
         top = next((f for f in report.findings if f.severity is report.status), None)
         table.add_row(
-            report.host,
+            plain(report.host),
             status_text(report.status, t),
-            top.message if top else "",
+            plain(top.message if top else ""),
             t.datetime(report.next_backup_at) if report.next_backup_at else t.text("table.none"),
         )
     return table
@@ -149,9 +158,11 @@ def windows_table(windows: list[Window], t: Catalog) -> Table:
         table.add_column(t.text(f"windows.{key}"))
     for window in windows:
         if window.next_backup_at is None or window.check_at is None:
-            table.add_row(window.server, t.text("windows.unknown"), window.reason or "")
+            table.add_row(
+                plain(window.server), t.text("windows.unknown"), plain(window.reason or "")
+            )
         else:
             table.add_row(
-                window.server, t.datetime(window.next_backup_at), t.datetime(window.check_at)
+                plain(window.server), t.datetime(window.next_backup_at), t.datetime(window.check_at)
             )
     return table

@@ -137,3 +137,23 @@ def test_the_resolution_reply_says_what_was_fixed(
     assert "5 GB" in reply_text(
         Effect.REPLY_RESOLVED, resolved, ja, WINDOW, previous=before, report=after
     )
+
+
+def test_the_alert_shows_hostile_host_text_inert(
+    load_snapshot: Callable[[str], Snapshot], en: Catalog
+) -> None:
+    report = _report(load_snapshot, en)
+    hostile = "<!channel> https://evil.example\x1b]0;x\x07\u202e"
+    # As if a label had reached the finding: the message is built from host data.
+    findings = [f.model_copy(update={"message": f"{hostile} {f.message}"}) for f in report.findings]
+    report = report.model_copy(update={"findings": findings})
+    alert = on_check(None, report, WINDOW, WINDOW - timedelta(hours=1), AlertPolicy()).alert
+    assert alert is not None
+    blocks = _dicts(alert_blocks(alert, report, en, WINDOW))
+    check_blocks(blocks)
+    summary = blocks[0]["text"]
+    assert summary["verbatim"] is True  # a bare URL stays text
+    assert summary["text"].startswith(
+        ":red_circle: *fs01*: &lt;!channel&gt; https://evil.example\\x1b]0;x\\x07\\u202e D: has"
+    )
+    assert blocks[1]["elements"][0]["verbatim"] is True

@@ -10,9 +10,17 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.slack.blocks import RECHECK_ACTION, help_blocks, report_blocks, summary_blocks, usage_bar
+from bot.slack.blocks import (
+    RECHECK_ACTION,
+    help_blocks,
+    report_blocks,
+    summary_blocks,
+    tip_text,
+    usage_bar,
+)
 from checks.evaluate import evaluate, unknown_report
 from checks.i18n import Catalog
+from checks.report import Command, Tip
 from checks.snapshot import Snapshot, parse_snapshot
 from checks.units import GB, MB
 from tests.conftest import SNAPSHOT_FILES
@@ -126,3 +134,64 @@ def test_help_says_when_it_did_not_understand(en: Catalog, ja: Catalog) -> None:
 def test_usage_bar(load_snapshot: Load, now: datetime, en: Catalog) -> None:
     report = evaluate(load_snapshot("seed-incident"), now, en)
     assert usage_bar(report.volumes[1]) == "██████████  99%"
+
+
+def test_host_text_cannot_mention_link_or_send_control_characters(
+    load_snapshot: Load, now: datetime, en: Catalog
+) -> None:
+    seed = load_snapshot("seed-incident")
+    labels = ["<!channel> <!here>", "<@U0123|boss> <#C0123>", "<https://evil.example|x> &gt;"]
+    volumes = [
+        v.model_copy(update={"label": label}) for v, label in zip(seed.volumes, labels, strict=True)
+    ]
+    snapshot = seed.model_copy(
+        update={
+            "host": "fs01\x1b]0;pwned\x07",
+            "volumes": volumes,
+            "warnings": ["https://evil.example/login\nOK"],
+        }
+    )
+    blocks = _dicts(report_blocks(evaluate(snapshot, now, en), en))
+    check_blocks(blocks)
+    assert blocks[0]["text"]["text"] == ":red_circle: fs01\\x1b]0;pwned\\x07: CRITICAL"
+    shown = [o for o in _objects(blocks) if o.get("type") in ("mrkdwn", "plain_text")]
+    text = "\n".join(o["text"] for o in shown)
+    assert "<" not in text  # so no mention, channel or link of the host's
+    assert "&lt;!channel&gt; &lt;!here&gt;" in text
+    assert "&lt;@U0123|boss&gt; &lt;#C0123&gt;" in text
+    assert "&lt;https://evil.example|x&gt; &amp;gt;" in text
+    assert "https://evil.example/login\\x0aOK" in text
+    # Verbatim: Slack links nothing by itself, not even a bare URL.
+    mrkdwn = [o for o in shown if o["type"] == "mrkdwn"]
+    assert mrkdwn
+    assert all(o["verbatim"] is True for o in mrkdwn)
+
+
+def _objects(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, list):
+        return [found for item in value for found in _objects(item)]
+    if not isinstance(value, dict):
+        return []
+    return [value, *(found for item in value.values() for found in _objects(item))]
+
+
+def test_a_command_that_could_close_its_code_block_is_left_to_the_terminal(en: Catalog) -> None:
+    # mrkdwn has no escape for a backtick: ``` in a command would end the block, and the rest
+    # of an elevated command would be reformatted (a *…* pair loses its asterisks).
+    tip = Tip(
+        code="VSS_MIN_FREE",
+        text="Move the shadow copies.",
+        commands=[Command(shell="cmd", text="vssadmin ```x *y* z", elevated=True)],
+    )
+    text = tip_text(tip, en)
+    assert "```" not in text
+    assert "*y*" not in text
+    assert text == (
+        "→ Move the shadow copies.\n"
+        "More findings and tips: run `backupcheck check` for this server in a terminal."
+    )
+
+
+def test_a_very_long_host_name_still_fits_the_button(now: datetime, en: Catalog) -> None:
+    blocks = _dicts(report_blocks(unknown_report("h" * 3000, "refused", now, en), en))
+    check_blocks(blocks)
