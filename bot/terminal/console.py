@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from bot.display import visible
 from checks.report import Status
 
 PROGRAM = "backupcheck"
@@ -37,5 +38,5 @@ def fail(sentence: str) -> NoReturn:
 def say(sentence: str) -> None:
     """One sentence on stderr, unwrapped so that log collectors keep it on one line."""
     Console(stderr=True).print(
-        f"{PROGRAM}: {sentence}", markup=False, highlight=False, soft_wrap=True
+        f"{PROGRAM}: {visible(sentence)}", markup=False, highlight=False, soft_wrap=True
     )

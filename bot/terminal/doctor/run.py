@@ -8,6 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
+from bot.display import visible
 from bot.terminal.console import UNKNOWN_EXIT, progress_bar
 from bot.terminal.doctor.config import check_config
 from bot.terminal.doctor.findings import Finding, Outcome, exit_code, summary
@@ -70,8 +71,9 @@ def print_findings(findings: list[Finding], console: Console) -> None:
     for finding in findings:
         mark, style = MARKS[finding.outcome]
         line = Text(f"{mark} ", style=style)
-        line.append(finding.name, style="bold")
-        line.append(f": {finding.detail}")
+        # Names and details can quote what a server answered: shown inert, like every host string.
+        line.append(visible(finding.name), style="bold")
+        line.append(f": {visible(finding.detail)}")
         if finding.fix:
-            line.append(f" → {finding.fix}", style="cyan")
+            line.append(f" → {visible(finding.fix)}", style="cyan")
         console.print(line, soft_wrap=True)
