@@ -128,3 +128,12 @@ def test_the_summary_and_windows_tables_show_host_names_as_text(now: datetime, e
     assert "│ [/]" in out
     assert "│ [b]" in out
     assert "\\x1b]0;pwned\\x07" in out
+
+
+def test_an_error_sentence_quoting_outside_text_is_shown_inert(run: Run, tmp_path: Path) -> None:
+    """A file name (or any text quoted in a one-sentence error) cannot send escapes to stderr."""
+    name = str(tmp_path / "\x1b]0;pwned\x07.json")
+    result = run("evaluate", name)
+    assert result.returncode == 3
+    assert "\x1b" not in result.stderr
+    assert "\\x1b]0;pwned\\x07.json" in result.stderr
