@@ -239,8 +239,10 @@ def test_an_account_without_admin_rights_and_a_skewed_clock(
     read = _line(out, "✗ noadmin01: backup policy and shadow storage: ")
     assert "the probe could not read everything: " + "; ".join(UNREADABLE) in read
     assert read.endswith(
-        f"→ make {USER} a member of the server's local Administrators group: the Windows "
-        "Server Backup cmdlets and the shadow storage (Win32_ShadowStorage) need it"
+        f"→ give {USER} the right for each read that failed (docs/windows-setup.md, section "
+        "4.1): the Windows Server Backup cmdlets need the local Administrators or Backup "
+        "Operators group, the shadow storage (Win32_ShadowStorage) is documented for local "
+        "Administrators only; local Administrators reads everything"
     )
     assert _line(out, "– noadmin01: clock: ").endswith("skipped: an earlier step failed")
     clock = _line(out, "✗ skew01: clock: ")
@@ -461,8 +463,10 @@ def test_the_verdict() -> None:
             "fault-wsman-access-denied",
             ENVIRON,
             "WinRM fault 5 from ",
-            f"make {USER} a member of the server's local Administrators group, so that WinRM "
-            "lets it run the probe",
+            f"{USER} logged on but may not open the remote shell that runs the probe: add it "
+            "to the server's local Administrators group, or give it Read and Execute in WinRM's "
+            "RootSDDL (docs/windows-setup.md, sections 4.2 and 4.3); Remote Management Users "
+            "alone is not enough",
         ),
     ],
 )
