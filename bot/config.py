@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import UnionType
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.config_file import ConfigError as ConfigError
+from bot.config_file import load_yaml, read_text
 from checks.i18n import Lang
-from checks.inventory import Inventory
+from checks.inventory import SERVER_NAME_PATTERN, Inventory
 from checks.snapshot import describe_validation_error, primary_error
 
 CONFIG_ENV = "BACKUPCHECK_CONFIG"
@@ -26,16 +28,15 @@ FILE_SUFFIX = "_FILE"
 # A near miss of a top-level setting is a typo; anything further is someone else's variable
 # (credential variables such as BACKUPCHECK_WINRM_PASSWORD, Kubernetes service links).
 TOP_LEVEL_TYPO_CUTOFF = 0.8
-
-
-class ConfigError(ValueError):
-    """The configuration cannot be used; the message is one sentence naming the place."""
+_SERVER_NAME = re.compile(SERVER_NAME_PATTERN)
 
 
 class SlackSettings(BaseModel):
     """How the bot talks to Slack, and who may use it. Tokens come from the environment."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, hide_input_in_errors=True, allow_inf_nan=False
+    )
 
     # GovSlack and test stand-ins have their own Web API base URL; $SLACK_API_URL overrides it.
     api_url: str | None = Field(default=None, pattern=r"^https?://")
@@ -55,7 +56,9 @@ class SlackSettings(BaseModel):
 class StorageSettings(BaseModel):
     """Where alerts, their history and the outbox live."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, hide_input_in_errors=True, allow_inf_nan=False
+    )
 
     # A SQLite file by default; PostgreSQL as postgresql+psycopg://user@host/db.
     url: str = "sqlite:///backupcheck.db"
@@ -64,7 +67,9 @@ class StorageSettings(BaseModel):
 class AlertSettings(BaseModel):
     """Scheduled checks and their alerts: where they go, when they escalate, who may act."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, hide_input_in_errors=True, allow_inf_nan=False
+    )
 
     # No channel: `serve` still answers slash commands but schedules no checks.
     channel: str | None = Field(default=None, pattern=r"^[CG][A-Z0-9]{2,}$")
@@ -89,7 +94,9 @@ class AlertSettings(BaseModel):
 class Config(Inventory):
     """Every setting of backupcheck; each has a default, so an empty file is valid."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, hide_input_in_errors=True, allow_inf_nan=False
+    )
 
     language: Lang = "en"
     # json: one JSON object per line, with host, check and alert ids, for log collectors.
@@ -115,23 +122,14 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
         return Config.model_validate(document)
     except ValidationError as error:
         sources = {override.loc: override.variable for override in overrides}
-        raise ConfigError(_explain(error, path, sources)) from None
+        raise ConfigError(_explain(error, path, sources, document)) from None
 
 
 def _read_document(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigError(f"cannot read the config file {path}: {error.strerror}.") from None
-    try:
-        document = yaml.safe_load(text) or {}
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or "it is not valid YAML"
-        raise ConfigError(f"the config file {path} is not valid YAML{where}: {problem}.") from None
+    what = f"the config file {path}"
+    document = load_yaml(read_text(path, what), what) or {}
     if not isinstance(document, dict):
-        raise ConfigError(f"the config file {path} must be a mapping of settings.")
+        raise ConfigError(f"{what} must be a mapping of settings.")
     return document
 
 
@@ -162,13 +160,7 @@ def secret_from_env(environ: Mapping[str, str], name: str) -> str | None:
 
 def _read_secret_file(variable: str, path: Path) -> str:
     # The errors name the variable and the path, never a byte of what the file holds.
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
-        raise ConfigError(f"cannot read the file {path} that {variable} names: {reason}.") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"the file {path} that {variable} names is not UTF-8 text.") from None
+    text = read_text(path, f"the file {path} that {variable} names")
     # `echo` and editors end the file with a newline that is no part of the secret.
     return text[:-2] if text.endswith("\r\n") else text.removesuffix("\n")
 
@@ -304,18 +296,16 @@ def _parse_value(variable: str, loc: tuple[str, ...], raw: str) -> object:
     model: type[BaseModel] = Config if len(loc) == 1 else _sections()[loc[0]]
     if _is_text(model.model_fields[loc[-1]].annotation):
         return raw
-    try:
-        return yaml.safe_load(raw)
-    except yaml.YAMLError:
-        # No detail: YAML's message quotes the value.
-        raise ConfigError(
-            f"the value of {variable} is not valid YAML; quote text and write lists as [a, b]."
-        ) from None
+    # No detail on syntax: YAML's message may quote the value.
+    hint = "quote text and write lists as [a, b]"
+    return load_yaml(raw, f"the value of {variable}", syntax_hint=hint)
 
 
 def _is_text(annotation: object) -> bool:
     union = get_origin(annotation) in (Union, UnionType)
     kinds = [a for a in (get_args(annotation) if union else (annotation,)) if a is not type(None)]
+    # A constrained text (a profile name, a path without NUL) is Annotated[str, …].
+    kinds = [get_args(k)[0] if get_origin(k) is Annotated else k for k in kinds]
     return bool(kinds) and all(kind in (str, Path) for kind in kinds)
 
 
@@ -327,16 +317,20 @@ def _place(document: dict[str, Any], override: Override) -> None:
     section, key = override.loc
     if document.get(section) is None:
         document[section] = {}
-    # A section that is not a mapping is the file's mistake; validation names the file.
+    # A section that is not a mapping is the file's mistake; validation names the file. A copy,
+    # not the mapping itself: a YAML alias may share it with another section.
     if isinstance(document[section], dict):
-        document[section][key] = override.value
+        document[section] = {**document[section], key: override.value}
 
 
 # --- errors ------------------------------------------------------------------------------------
 
 
 def _explain(
-    error: ValidationError, path: Path | None, sources: Mapping[tuple[str, ...], str]
+    error: ValidationError,
+    path: Path | None,
+    sources: Mapping[tuple[str, ...], str],
+    document: Mapping[str, Any],
 ) -> str:
     first = primary_error(error)
     loc = tuple(str(part) for part in first["loc"])
@@ -348,6 +342,7 @@ def _explain(
         if not loc and sources:
             # A rule across settings: an override may be what broke it.
             what += f" (with {', '.join(sources.values())})"
+        what += _server_named(first["loc"], document)
     hint = ""
     if first["type"] == "extra_forbidden":
         unknown = str(first["loc"][-1])
@@ -355,6 +350,19 @@ def _explain(
         if close:
             hint = f"; did you mean {close[0]!r}?"
     return describe_validation_error(error, what, hint).replace("?.", "?")
+
+
+def _server_named(loc: tuple[int | str, ...], document: Mapping[str, Any]) -> str:
+    """ " (server fs01)" when the error is in a server entry whose name is valid: an index alone
+    makes people count entries."""
+    if len(loc) < 2 or loc[0] != "servers" or not isinstance(loc[1], int):
+        return ""
+    servers = document.get("servers")
+    entry = servers[loc[1]] if isinstance(servers, list) and loc[1] < len(servers) else None
+    name = entry.get("name") if isinstance(entry, dict) else None
+    if isinstance(name, str) and _SERVER_NAME.fullmatch(name):
+        return f" (server {name})"
+    return ""
 
 
 def _field_names(parent: tuple[int | str, ...]) -> list[str]:

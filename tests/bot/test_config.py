@@ -363,3 +363,94 @@ def test_the_doctor_reports_an_unreadable_token_file(tmp_path: Path) -> None:
     assert "Sup3r-S3cret" not in bot.detail
     assert app.detail.startswith(f"cannot read the file {tmp_path / 'app'}")
     assert channel.outcome is Outcome.SKIPPED
+
+
+# --- files and values that are not sensible configuration ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            b"language: \xff\xfe\n",
+            "is not UTF-8 text (the first bad byte is at line 1, column 11).",
+        ),
+        (b"a: 1\nb: caf\xe9\n", "is not UTF-8 text (the first bad byte is at line 2, column 7)."),
+        (b"a: " + b"[" * 10_000 + b"]" * 10_000, "nests deeper than 32 levels at line 1, column"),
+        (
+            b"defaults: {port: " + b"9" * 5000 + b"}\n",
+            "has a number longer than 100 characters at line 1, column 18.",
+        ),
+        (b"defaults: {port: " + b"1:" * 200 + b"1}\n", "has a number longer than 100 characters"),
+        (b"a: &a [*a]\n", "has an alias inside the node it refers to at line 1, column 8."),
+        (b"a: &a {<<: *a}\n", "has an alias inside the node it refers to at line 1, column 12."),
+        (b"1: x\n", "has a key that is not a name of up to 128 printable characters at line 1"),
+        (b"? [a]\n: x\n", "has a key that is not a name of up to 128 printable characters"),
+        (b'"a\\tb": x\n', "has a key that is not a name of up to 128 printable characters"),
+        (b"k" * 129 + b": x\n", "has a key that is not a name of up to 128 printable characters"),
+        (b"a: 1\nb: \x01\n", "is not valid YAML at line 2, column 4: the character U+0001 is not"),
+        (b"a: *Sup3r-S3cret\n", "is not valid YAML at line 1, column 4: found undefined alias."),
+        (b"a: '\t'\n\tb: 1\n", "is not valid YAML at line 2, column 1: found character '\\t'"),
+    ],
+)
+def test_nonsense_files_are_one_sentence_without_their_content(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, {})
+    assert str(caught.value).startswith(f"the config file {path} ")
+    assert message in str(caught.value)
+    assert "Sup3r-S3cret" not in str(caught.value)
+
+
+def test_a_file_larger_than_a_mebibyte_is_not_read(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_bytes(b"# " + b"x" * (1024 * 1024) + b"\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, {})
+    assert str(caught.value) == f"the config file {path} is larger than 1 MiB."
+
+
+def test_a_large_fleet_is_well_within_the_limit(tmp_path: Path) -> None:
+    entries = "".join(f"  - {{name: s{n}, address: s{n}.corp.example}}\n" for n in range(5000))
+    path = _write(tmp_path, "servers:\n" + entries)
+    assert path.stat().st_size < 256 * 1024
+    assert len(load_config(path, {}).servers) == 5000
+
+
+def test_an_alias_bomb_is_validated_quickly(tmp_path: Path) -> None:
+    # Aliases are shared, never copied: a billion laughs stays ten lists of ten.
+    levels = "".join(f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 10)}]\n" for n in range(1, 9))
+    text = "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n" + levels
+    path = _write(tmp_path, text.replace("l8: &l8", "slack:\n  allowed_users: &l8"))
+    with pytest.raises(ConfigError, match="unknown field l0"):
+        load_config(path, {})
+
+
+def test_an_alias_shared_by_two_sections_takes_an_override_in_one(tmp_path: Path) -> None:
+    path = _write(tmp_path, "slack: &s {}\nstorage: *s\n")
+    config = load_config(path, {"BACKUPCHECK_SLACK__MODE": "http"})
+    assert config.slack.mode == "http"
+
+
+def test_a_secret_file_over_a_mebibyte_is_not_read(tmp_path: Path) -> None:
+    secret = tmp_path / "db_url"
+    secret.write_bytes(b"x" * (1024 * 1024 + 1))
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, {"BACKUPCHECK_STORAGE__URL_FILE": str(secret)})
+    assert str(caught.value) == (
+        f"the file {secret} that BACKUPCHECK_STORAGE__URL_FILE names is larger than 1 MiB."
+    )
+
+
+def test_a_secret_file_that_is_not_utf8_is_named_not_quoted(tmp_path: Path) -> None:
+    secret = tmp_path / "db_url"
+    secret.write_bytes(b"Sup3r-S3cret\xff")
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, {"BACKUPCHECK_STORAGE__URL_FILE": str(secret)})
+    assert str(caught.value).startswith(
+        f"the file {secret} that BACKUPCHECK_STORAGE__URL_FILE names is not UTF-8 text"
+    )
+    assert "Sup3r-S3cret" not in str(caught.value)
