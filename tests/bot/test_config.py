@@ -11,6 +11,7 @@ import pytest
 from bot.config import Config, ConfigError, load_config, secret_from_env
 from bot.doctor import Outcome, check_slack
 from bot.i18n import catalog
+from tests.bot.conftest import Run
 
 
 def test_no_file_means_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -454,3 +455,132 @@ def test_a_secret_file_that_is_not_utf8_is_named_not_quoted(tmp_path: Path) -> N
         f"the file {secret} that BACKUPCHECK_STORAGE__URL_FILE names is not UTF-8 text"
     )
     assert "Sup3r-S3cret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "BACKUPCHECK_DEFAULTS__DEADLINE_S",
+            "1e400",
+            "the environment variable BACKUPCHECK_DEFAULTS__DEADLINE_S is invalid at "
+            "defaults.deadline_s: Input should be a finite number.",
+        ),
+        (
+            "BACKUPCHECK_DEFAULTS__CONNECT_TIMEOUT_S",
+            ".nan",
+            "the environment variable BACKUPCHECK_DEFAULTS__CONNECT_TIMEOUT_S is invalid at "
+            "defaults.connect_timeout_s: Input should be a finite number.",
+        ),
+        (
+            "BACKUPCHECK_DEFAULTS__DEADLINE_S",
+            "86400",
+            "the environment variable BACKUPCHECK_DEFAULTS__DEADLINE_S is invalid at "
+            "defaults.deadline_s: Input should be less than or equal to 3600.",
+        ),
+        (
+            "BACKUPCHECK_ALERTS__EDIT_INTERVAL_S",
+            ".inf",
+            "the environment variable BACKUPCHECK_ALERTS__EDIT_INTERVAL_S is invalid at "
+            "alerts.edit_interval_s: Input should be a finite number.",
+        ),
+        (
+            "BACKUPCHECK_SLACK__HTTP_PORT",
+            "9" * 5000,
+            "the value of BACKUPCHECK_SLACK__HTTP_PORT has a number longer than 100 characters.",
+        ),
+        (
+            "BACKUPCHECK_SLACK__ALLOWED_USERS",
+            "[" * 10_000 + "]" * 10_000,
+            "the value of BACKUPCHECK_SLACK__ALLOWED_USERS nests deeper than 32 levels.",
+        ),
+        (
+            "BACKUPCHECK_SLACK__ALLOWED_USERS",
+            "&a [*a]",
+            "the value of BACKUPCHECK_SLACK__ALLOWED_USERS has an alias inside the node",
+        ),
+        (
+            "BACKUPCHECK_SLACK__ALLOWED_USERS",
+            "*Sup3r-S3cret",
+            "the value of BACKUPCHECK_SLACK__ALLOWED_USERS is not valid YAML; quote text",
+        ),
+        (
+            "BACKUPCHECK_DEFAULTS__CREDENTIAL",
+            "a:Sup3r-S3cret",
+            "the environment variable BACKUPCHECK_DEFAULTS__CREDENTIAL is invalid at "
+            "defaults.credential: String should match pattern",
+        ),
+    ],
+)
+def test_nonsense_overrides_are_one_sentence_naming_the_variable(
+    variable: str, value: str, message: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, {variable: value})
+    assert str(caught.value).startswith(message)
+    assert "Sup3r-S3cret" not in str(caught.value)
+
+
+def test_an_error_in_a_server_entry_names_the_server(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "servers:\n  - {name: fs01, address: fs01.example}\n"
+        "  - {name: fs02, address: 'admin:Sup3r-S3cret@fs02'}\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, {})
+    assert str(caught.value) == (
+        f"the config file {path} (server fs02) is invalid at servers[1].address: an address "
+        "cannot carry a user name or password; put them in a credential profile."
+    )
+
+
+# --- through the real command ------------------------------------------------------------------
+
+NONSENSE_FILES = {
+    "infinite deadline": b"defaults: {deadline_s: 1e400}\nservers: [{name: a, address: a}]\n",
+    "userinfo": b"servers: [{name: a, address: 'admin:Sup3r-S3cret@host'}]\n",
+    "crlf": b'servers: [{name: a, address: "host\\r\\nX-Sup3r-S3cret: 1"}]\n',
+    "path": b"servers: [{name: a, address: 'host/../x?#Sup3r-S3cret'}]\n",
+    "not utf-8": b"language: \xff\n",
+    "deep": b"a: " + b"[" * 10_000 + b"]" * 10_000 + b"\n",
+    "long port": b"defaults: {port: " + b"9" * 5000 + b"}\n",
+    "control name": b'servers: [{name: "a\\e]0;x\\a", address: a}]\n',
+}
+
+
+@pytest.mark.parametrize("content", NONSENSE_FILES.values(), ids=list(NONSENSE_FILES))
+@pytest.mark.parametrize("command", [("check", "--all"), ("doctor",)])
+def test_the_command_refuses_nonsense_in_one_sentence(
+    run: Run, tmp_path: Path, content: bytes, command: tuple[str, ...]
+) -> None:
+    path = tmp_path / "nonsense.yaml"
+    path.write_bytes(content)
+    result = run(*command, "--config", str(path))
+    assert result.returncode == 3
+    output = result.stdout + result.stderr
+    assert f"the config file {path} " in output
+    assert len(output.strip().splitlines()) == 1, output
+    for leak in ("Traceback", "internal error", "Sup3r-S3cret"):
+        assert leak not in output
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("BACKUPCHECK_DEFAULTS__DEADLINE_S", ".inf"),
+        ("BACKUPCHECK_SLACK__HTTP_PORT", "9" * 5000),
+        ("BACKUPCHECK_SLACK__ALLOWED_USERS", "[" * 10_000),
+    ],
+)
+def test_the_command_refuses_nonsense_overrides_in_one_sentence(
+    run: Run, tmp_path: Path, variable: str, value: str
+) -> None:
+    path = _write(tmp_path, "servers: [{name: a, address: a}]\n")
+    result = run("check", "--all", "--config", str(path), env={variable: value})
+    assert result.returncode == 3
+    output = result.stdout + result.stderr
+    assert variable in output
+    assert len(output.strip().splitlines()) == 1, output
+    assert "Traceback" not in output
+    assert "internal error" not in output
