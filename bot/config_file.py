@@ -39,7 +39,8 @@ class _Limit(yaml.MarkedYAMLError):
 
 
 class _BoundedLoader(yaml.SafeLoader):
-    """SafeLoader with a depth limit, no self-referring aliases, short numbers and name keys."""
+    """SafeLoader with a depth limit, no tags or self-referring aliases, short numbers and name
+    keys."""
 
     def __init__(self, text: str) -> None:
         super().__init__(text)
@@ -54,6 +55,10 @@ class _BoundedLoader(yaml.SafeLoader):
             if anchor in self._open:
                 raise _Limit("has an alias inside the node it refers to", event.start_mark)
             return super().compose_node(parent, index)
+        if getattr(event, "tag", None) not in (None, "!"):
+            # The settings need no tags, and PyYAML's constructors crash on some (!!int "",
+            # !!bool x, !!timestamp x) with IndexError, KeyError or AttributeError.
+            raise _Limit("has an explicit tag (!!…); write the value plainly", event.start_mark)
         if self._depth >= MAX_DEPTH:
             raise _Limit(f"nests deeper than {MAX_DEPTH} levels", event.start_mark)
         self._depth += 1
