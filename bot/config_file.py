@@ -123,6 +123,14 @@ def read_text(path: Path, what: str) -> str:
         ) from None
 
 
+def read_secret_file(variable: str, path: Path) -> str:
+    """The secret in the file a variable names, without the newline editors add; the errors name
+    the variable and the path, never a byte of what the file holds."""
+    text = read_text(path, f"the file {path} that {variable} names")
+    # `echo` and editors end the file with a newline that is no part of the secret.
+    return text[:-2] if text.endswith("\r\n") else text.removesuffix("\n")
+
+
 def _position(data: bytes, offset: int) -> tuple[int, int]:
     before = data[:offset]
     return before.count(b"\n") + 1, offset - (before.rfind(b"\n") + 1) + 1
