@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import difflib
+import ipaddress
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Scheme = Literal["http", "https"]
 Transport = Literal["ntlm", "kerberos", "credssp", "basic", "certificate"]
@@ -19,11 +21,34 @@ ServerName = Annotated[str, Field(pattern=f"^{SERVER_NAME_PATTERN}$")]
 TimeOfDay = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# A credential profile's name: it is echoed in errors and the doctor's advice, so plain.
+PROFILE_NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+ProfileName = Annotated[str, Field(pattern=f"^{PROFILE_NAME_PATTERN}$")]
+# A portable environment variable name (POSIX): the doctor names it in its advice.
+EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
+# An hour: a WS-Management request, a connection or one server's whole check that takes longer
+# is stuck, and an infinite or huge value would never fire (or overflow the clock).
+MAX_TIMEOUT_S = 3600.0
+Seconds = Annotated[float, Field(gt=0, le=MAX_TIMEOUT_S)]
+MAX_PATH_CHARS = 4096  # PATH_MAX on Linux
+
+
+def _plain_path(value: Path) -> Path:
+    # A NUL byte would only fail when the file is opened, in the middle of a check.
+    if "\x00" in str(value) or len(str(value)) > MAX_PATH_CHARS:
+        raise ValueError(f"a path is at most {MAX_PATH_CHARS} characters, without NUL bytes")
+    return value
+
+
+FilePath = Annotated[Path, AfterValidator(_plain_path)]
 
 
 class _Strict(BaseModel):
-    # hide_input_in_errors: a mistyped secret must not be echoed back in an error.
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    # hide_input_in_errors: a mistyped secret must not be echoed back in an error; allow_inf_nan:
+    # a timeout of .inf never fires.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, hide_input_in_errors=True, allow_inf_nan=False
+    )
 
 
 class ServerOptions(_Strict):
@@ -32,14 +57,14 @@ class ServerOptions(_Strict):
     port: int | None = Field(default=None, ge=1, le=65535)
     scheme: Scheme | None = None
     transport: Transport | None = None
-    credential: str | None = None
+    credential: ProfileName | None = None
     timezone: str | None = None
-    ca_bundle: Path | None = None
+    ca_bundle: FilePath | None = None
     verify_tls: bool | None = None
-    connect_timeout_s: PositiveFloat | None = None
-    operation_timeout_s: PositiveFloat | None = None
-    read_timeout_s: PositiveFloat | None = None
-    deadline_s: PositiveFloat | None = None
+    connect_timeout_s: Seconds | None = None
+    operation_timeout_s: Seconds | None = None
+    read_timeout_s: Seconds | None = None
+    deadline_s: Seconds | None = None
     lead_time_min: int | None = Field(default=None, ge=1, le=24 * 60)
     # The backup window in the server's time zone; without times, the server's own WSB
     # schedule (its next run) is used.
@@ -53,7 +78,8 @@ class ServerOptions(_Strict):
             try:
                 ZoneInfo(value)
             except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"{value!r} is not a known IANA time zone") from None
+                # Without the value: whatever was typed here may not be a zone at all.
+                raise ValueError("this is not a known IANA time zone, such as Asia/Tokyo") from None
         return value
 
 
@@ -62,6 +88,11 @@ class ServerEntry(ServerOptions):
 
     name: ServerName
     address: str = Field(min_length=1)
+
+    @field_validator("address")
+    @classmethod
+    def _host_only(cls, value: str) -> str:
+        return check_address(value)
 
 
 class Server(_Strict):
@@ -94,12 +125,12 @@ class Server(_Strict):
 class CredentialProfile(_Strict):
     """Where a credential's secrets come from; the secrets themselves never sit in the file."""
 
-    username: str | None = None
-    username_env: str | None = None
-    password_env: str | None = None
-    password_file: Path | None = None
-    cert_pem: Path | None = None
-    cert_key_pem: Path | None = None
+    username: str | None = Field(default=None, min_length=1, max_length=256)
+    username_env: EnvName | None = None
+    password_env: EnvName | None = None
+    password_file: FilePath | None = None
+    cert_pem: FilePath | None = None
+    cert_key_pem: FilePath | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -109,6 +140,13 @@ class CredentialProfile(_Strict):
                 "passwords never go in the config file: use password_env or password_file"
             )
         return data
+
+    @field_validator("username")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        if value is not None and not value.isprintable():
+            raise ValueError("a user name cannot contain control characters")
+        return value
 
     @model_validator(mode="after")
     def _complete(self) -> Self:
@@ -135,7 +173,7 @@ class Inventory(_Strict):
     """The `defaults`, `credentials` and `servers` sections of the config."""
 
     defaults: ServerOptions = ServerOptions()
-    credentials: dict[str, CredentialProfile] = Field(default_factory=dict)
+    credentials: dict[ProfileName, CredentialProfile] = Field(default_factory=dict)
     servers: list[ServerEntry] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -200,3 +238,59 @@ class Inventory(_Strict):
 
 def _short(name: str) -> str:
     return name.casefold().split(".", 1)[0]
+
+
+# One DNS label (RFC 1123): letters, digits and inner hyphens, 1 to 63 characters.
+_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_HOST_PORT = re.compile(r"[^:]+:[0-9]+")
+NOT_AN_ADDRESS = "an address is a host name, an IPv4 or an IPv6 address"
+
+
+def check_address(value: str) -> str:
+    """The address to connect to (an IPv6 literal without its brackets), or a ValueError whose
+    message says why not and never repeats the value: a user:password@ must not be echoed."""
+    if not value.isprintable() or any(c.isspace() for c in value):
+        raise ValueError(f"{NOT_AN_ADDRESS}, without spaces or control characters")
+    if "@" in value:
+        raise ValueError(
+            "an address cannot carry a user name or password; put them in a credential profile"
+        )
+    if any(c in value for c in "/\\?#"):
+        raise ValueError(f"{NOT_AN_ADDRESS}, without a scheme or path (no http://, no /wsman)")
+    unbracketed = value[1:-1] if value.startswith("[") and value.endswith("]") else value
+    if ":" in unbracketed:
+        return _ipv6(unbracketed, bracketed=unbracketed != value)
+    if unbracketed != value or not _is_host(value):
+        raise ValueError(NOT_AN_ADDRESS)
+    return value
+
+
+def _ipv6(value: str, *, bracketed: bool) -> str:
+    if "%" in value:
+        # A zone (fe80::1%eth0) needs escaping in a URL, which pywinrm does not do.
+        raise ValueError("an IPv6 address with a zone (%…) is not supported")
+    try:
+        ipaddress.IPv6Address(value)
+    except ValueError:
+        if not bracketed and _HOST_PORT.fullmatch(value):
+            raise ValueError("an address cannot carry a port; set it with port:") from None
+        raise ValueError(NOT_AN_ADDRESS) from None
+    return value
+
+
+def _is_host(value: str) -> bool:
+    """An IPv4 address in dotted decimal, or a host name of RFC 1123 labels (a trailing dot
+    allowed); a numeric last label is neither (10.1 would reach 10.0.0.1)."""
+    try:
+        ipaddress.IPv4Address(value)
+    except ValueError:
+        pass
+    else:
+        return True
+    name = value.removesuffix(".")
+    labels = name.split(".")
+    return (
+        0 < len(name) <= 253
+        and all(_LABEL.fullmatch(label) for label in labels)
+        and not labels[-1].isdigit()
+    )

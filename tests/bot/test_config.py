@@ -12,6 +12,7 @@ from bot.config import Config, ConfigError, load_config, secret_from_env
 from bot.i18n import catalog
 from bot.terminal.doctor.findings import Outcome
 from bot.terminal.doctor.slack import check_slack
+from tests.bot.conftest import Run
 
 
 def test_no_file_means_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -364,3 +365,226 @@ def test_the_doctor_reports_an_unreadable_token_file(tmp_path: Path) -> None:
     assert "Sup3r-S3cret" not in bot.detail
     assert app.detail.startswith(f"cannot read the file {tmp_path / 'app'}")
     assert channel.outcome is Outcome.SKIPPED
+
+
+# --- files and values that are not sensible configuration ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            b"language: \xff\xfe\n",
+            "is not UTF-8 text (the first bad byte is at line 1, column 11).",
+        ),
+        (b"a: 1\nb: caf\xe9\n", "is not UTF-8 text (the first bad byte is at line 2, column 7)."),
+        (b"a: " + b"[" * 10_000 + b"]" * 10_000, "nests deeper than 32 levels at line 1, column"),
+        (
+            b"defaults: {port: " + b"9" * 5000 + b"}\n",
+            "has a number longer than 100 characters at line 1, column 18.",
+        ),
+        (b"defaults: {port: " + b"1:" * 200 + b"1}\n", "has a number longer than 100 characters"),
+        (b"a: &a [*a]\n", "has an alias inside the node it refers to at line 1, column 8."),
+        (b"a: &a {<<: *a}\n", "has an alias inside the node it refers to at line 1, column 12."),
+        (b"a: !!int ''\n", "has an explicit tag (!!…); write the value plainly at line 1, column"),
+        (b"a: !!bool x\n", "has an explicit tag"),
+        (b"a: !!python/name:os.system x\n", "has an explicit tag"),
+        (b"1: x\n", "has a key that is not a name of up to 128 printable characters at line 1"),
+        (b"? [a]\n: x\n", "has a key that is not a name of up to 128 printable characters"),
+        (b'"a\\tb": x\n', "has a key that is not a name of up to 128 printable characters"),
+        (b"k" * 129 + b": x\n", "has a key that is not a name of up to 128 printable characters"),
+        (b"a: 1\nb: \x01\n", "is not valid YAML at line 2, column 4: the character U+0001 is not"),
+        (b"a: *Sup3r-S3cret\n", "is not valid YAML at line 1, column 4: found undefined alias."),
+        (b"a: '\t'\n\tb: 1\n", "is not valid YAML at line 2, column 1: found character '\\t'"),
+    ],
+)
+def test_nonsense_files_are_one_sentence_without_their_content(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, {})
+    assert str(caught.value).startswith(f"the config file {path} ")
+    assert message in str(caught.value)
+    assert "Sup3r-S3cret" not in str(caught.value)
+
+
+def test_a_file_larger_than_a_mebibyte_is_not_read(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_bytes(b"# " + b"x" * (1024 * 1024) + b"\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, {})
+    assert str(caught.value) == f"the config file {path} is larger than 1 MiB."
+
+
+def test_a_large_fleet_is_well_within_the_limit(tmp_path: Path) -> None:
+    entries = "".join(f"  - {{name: s{n}, address: s{n}.corp.example}}\n" for n in range(5000))
+    path = _write(tmp_path, "servers:\n" + entries)
+    assert path.stat().st_size < 256 * 1024
+    assert len(load_config(path, {}).servers) == 5000
+
+
+def test_an_alias_bomb_is_validated_quickly(tmp_path: Path) -> None:
+    # Aliases are shared, never copied: a billion laughs stays ten lists of ten.
+    levels = "".join(f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 10)}]\n" for n in range(1, 9))
+    text = "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n" + levels
+    path = _write(tmp_path, text.replace("l8: &l8", "slack:\n  allowed_users: &l8"))
+    with pytest.raises(ConfigError, match="unknown field l0"):
+        load_config(path, {})
+
+
+def test_an_alias_shared_by_two_sections_takes_an_override_in_one(tmp_path: Path) -> None:
+    path = _write(tmp_path, "slack: &s {}\nstorage: *s\n")
+    config = load_config(path, {"BACKUPCHECK_SLACK__MODE": "http"})
+    assert config.slack.mode == "http"
+
+
+def test_a_secret_file_over_a_mebibyte_is_not_read(tmp_path: Path) -> None:
+    secret = tmp_path / "db_url"
+    secret.write_bytes(b"x" * (1024 * 1024 + 1))
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, {"BACKUPCHECK_STORAGE__URL_FILE": str(secret)})
+    assert str(caught.value) == (
+        f"the file {secret} that BACKUPCHECK_STORAGE__URL_FILE names is larger than 1 MiB."
+    )
+
+
+def test_a_secret_file_that_is_not_utf8_is_named_not_quoted(tmp_path: Path) -> None:
+    secret = tmp_path / "db_url"
+    secret.write_bytes(b"Sup3r-S3cret\xff")
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, {"BACKUPCHECK_STORAGE__URL_FILE": str(secret)})
+    assert str(caught.value).startswith(
+        f"the file {secret} that BACKUPCHECK_STORAGE__URL_FILE names is not UTF-8 text"
+    )
+    assert "Sup3r-S3cret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "BACKUPCHECK_DEFAULTS__DEADLINE_S",
+            "1e400",
+            "the environment variable BACKUPCHECK_DEFAULTS__DEADLINE_S is invalid at "
+            "defaults.deadline_s: Input should be a finite number.",
+        ),
+        (
+            "BACKUPCHECK_DEFAULTS__CONNECT_TIMEOUT_S",
+            ".nan",
+            "the environment variable BACKUPCHECK_DEFAULTS__CONNECT_TIMEOUT_S is invalid at "
+            "defaults.connect_timeout_s: Input should be a finite number.",
+        ),
+        (
+            "BACKUPCHECK_DEFAULTS__DEADLINE_S",
+            "86400",
+            "the environment variable BACKUPCHECK_DEFAULTS__DEADLINE_S is invalid at "
+            "defaults.deadline_s: Input should be less than or equal to 3600.",
+        ),
+        (
+            "BACKUPCHECK_ALERTS__EDIT_INTERVAL_S",
+            ".inf",
+            "the environment variable BACKUPCHECK_ALERTS__EDIT_INTERVAL_S is invalid at "
+            "alerts.edit_interval_s: Input should be a finite number.",
+        ),
+        (
+            "BACKUPCHECK_SLACK__HTTP_PORT",
+            "9" * 5000,
+            "the value of BACKUPCHECK_SLACK__HTTP_PORT has a number longer than 100 characters.",
+        ),
+        (
+            "BACKUPCHECK_SLACK__ALLOWED_USERS",
+            "[" * 10_000 + "]" * 10_000,
+            "the value of BACKUPCHECK_SLACK__ALLOWED_USERS nests deeper than 32 levels.",
+        ),
+        (
+            "BACKUPCHECK_SLACK__ALLOWED_USERS",
+            "&a [*a]",
+            "the value of BACKUPCHECK_SLACK__ALLOWED_USERS has an alias inside the node",
+        ),
+        (
+            "BACKUPCHECK_SLACK__ALLOWED_USERS",
+            "*Sup3r-S3cret",
+            "the value of BACKUPCHECK_SLACK__ALLOWED_USERS is not valid YAML; quote text",
+        ),
+        (
+            "BACKUPCHECK_DEFAULTS__CREDENTIAL",
+            "a:Sup3r-S3cret",
+            "the environment variable BACKUPCHECK_DEFAULTS__CREDENTIAL is invalid at "
+            "defaults.credential: String should match pattern",
+        ),
+    ],
+)
+def test_nonsense_overrides_are_one_sentence_naming_the_variable(
+    variable: str, value: str, message: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, {variable: value})
+    assert str(caught.value).startswith(message)
+    assert "Sup3r-S3cret" not in str(caught.value)
+
+
+def test_an_error_in_a_server_entry_names_the_server(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "servers:\n  - {name: fs01, address: fs01.example}\n"
+        "  - {name: fs02, address: 'admin:Sup3r-S3cret@fs02'}\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, {})
+    assert str(caught.value) == (
+        f"the config file {path} (server fs02) is invalid at servers[1].address: an address "
+        "cannot carry a user name or password; put them in a credential profile."
+    )
+
+
+# --- through the real command ------------------------------------------------------------------
+
+NONSENSE_FILES = {
+    "infinite deadline": b"defaults: {deadline_s: 1e400}\nservers: [{name: a, address: a}]\n",
+    "userinfo": b"servers: [{name: a, address: 'admin:Sup3r-S3cret@host'}]\n",
+    "crlf": b'servers: [{name: a, address: "host\\r\\nX-Sup3r-S3cret: 1"}]\n',
+    "path": b"servers: [{name: a, address: 'host/../x?#Sup3r-S3cret'}]\n",
+    "not utf-8": b"language: \xff\n",
+    "deep": b"a: " + b"[" * 10_000 + b"]" * 10_000 + b"\n",
+    "long port": b"defaults: {port: " + b"9" * 5000 + b"}\n",
+    "control name": b'servers: [{name: "a\\e]0;x\\a", address: a}]\n',
+}
+
+
+@pytest.mark.parametrize("content", NONSENSE_FILES.values(), ids=list(NONSENSE_FILES))
+@pytest.mark.parametrize("command", [("check", "--all"), ("doctor",)])
+def test_the_command_refuses_nonsense_in_one_sentence(
+    run: Run, tmp_path: Path, content: bytes, command: tuple[str, ...]
+) -> None:
+    path = tmp_path / "nonsense.yaml"
+    path.write_bytes(content)
+    result = run(*command, "--config", str(path))
+    assert result.returncode == 3
+    output = result.stdout + result.stderr
+    assert f"the config file {path} " in output
+    assert len(output.strip().splitlines()) == 1, output
+    for leak in ("Traceback", "internal error", "Sup3r-S3cret"):
+        assert leak not in output
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("BACKUPCHECK_DEFAULTS__DEADLINE_S", ".inf"),
+        ("BACKUPCHECK_SLACK__HTTP_PORT", "9" * 5000),
+        ("BACKUPCHECK_SLACK__ALLOWED_USERS", "[" * 10_000),
+    ],
+)
+def test_the_command_refuses_nonsense_overrides_in_one_sentence(
+    run: Run, tmp_path: Path, variable: str, value: str
+) -> None:
+    path = _write(tmp_path, "servers: [{name: a, address: a}]\n")
+    result = run("check", "--all", "--config", str(path), env={variable: value})
+    assert result.returncode == 3
+    output = result.stdout + result.stderr
+    assert variable in output
+    assert len(output.strip().splitlines()) == 1, output
+    assert "Traceback" not in output
+    assert "internal error" not in output
