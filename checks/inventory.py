@@ -31,6 +31,10 @@ EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
 MAX_TIMEOUT_S = 3600.0
 Seconds = Annotated[float, Field(gt=0, le=MAX_TIMEOUT_S)]
 MAX_PATH_CHARS = 4096  # PATH_MAX on Linux
+# What one check may receive from a host, all replies together: a 60-volume snapshot is about
+# 30 KB, so 4 MiB is generous, and 256 MiB is the most a fleet of checks in parallel should hold.
+DEFAULT_EXCHANGE_BYTES = 4 * 1024 * 1024
+ExchangeBytes = Annotated[int, Field(ge=64 * 1024, le=256 * 1024 * 1024)]
 
 
 def _plain_path(value: Path) -> Path:
@@ -65,6 +69,7 @@ class ServerOptions(_Strict):
     operation_timeout_s: Seconds | None = None
     read_timeout_s: Seconds | None = None
     deadline_s: Seconds | None = None
+    max_exchange_bytes: ExchangeBytes | None = None
     lead_time_min: int | None = Field(default=None, ge=1, le=24 * 60)
     # The backup window in the server's time zone; without times, the server's own WSB
     # schedule (its next run) is used.
@@ -111,6 +116,7 @@ class Server(_Strict):
     operation_timeout_s: float
     read_timeout_s: float
     deadline_s: float
+    max_exchange_bytes: int
     lead_time_min: int
     backup_times: tuple[str, ...] = ()
     backup_days: tuple[Weekday, ...] = WEEKDAYS
@@ -165,6 +171,7 @@ BUILTIN_DEFAULTS = ServerOptions(
     operation_timeout_s=60,
     read_timeout_s=70,
     deadline_s=180,
+    max_exchange_bytes=DEFAULT_EXCHANGE_BYTES,
     lead_time_min=60,
 )
 

@@ -24,12 +24,14 @@ from urllib3.exceptions import ProtocolError, ReadTimeoutError, SSLError
 from winrm.exceptions import WinRMTransportError
 from winrm.transport import Transport
 
+from checks.inventory import DEFAULT_EXCHANGE_BYTES
+
 MIB = 1024 * 1024
 # A real reply is at most the MaxEnvelopeSize pywinrm asks for (150 KiB) plus encryption framing.
 MAX_REPLY_BYTES = 1 * MIB
-# Everything one check reads (every reply's body, stdout and stderr inside): a 60-volume
-# snapshot is about 30 KB, so this leaves room for hosts far larger than any we know.
-MAX_EXCHANGE_BYTES = 4 * MIB
+# Everything one check reads (every reply's body, stdout and stderr inside), unless the server's
+# max_exchange_bytes says otherwise.
+MAX_EXCHANGE_BYTES = DEFAULT_EXCHANGE_BYTES
 # Lets the shell's Delete through after the output used the whole budget.
 CLOSE_ALLOWANCE = 64 * 1024
 _PIECE = 64 * 1024

@@ -15,7 +15,6 @@ from winrm.protocol import Protocol
 
 from checks.collect.errors import CollectError
 from checks.collect.exchange import (
-    MAX_EXCHANGE_BYTES,
     BoundedTransport,
     DeadlineReached,
     Exchange,
@@ -65,17 +64,14 @@ class WinRMCollector:
         server: Server,
         credential: Credential,
         command: ProbeCommand | None = None,
-        *,
-        max_exchange_bytes: int = MAX_EXCHANGE_BYTES,
     ) -> None:
         self.server = server
         self._credential = credential
         self._command = command or probe_command()
-        self._max_exchange_bytes = max_exchange_bytes
 
     def collect(self) -> Snapshot:
         """Run the probe; any failure raises CollectError with one sentence."""
-        with Exchange(self.server.deadline_s, self._max_exchange_bytes) as exchange:
+        with Exchange(self.server.deadline_s, self.server.max_exchange_bytes) as exchange:
             try:
                 stdout, stderr, exit_code = self._run(exchange)
             except CollectError:
@@ -219,8 +215,6 @@ def _system_trust() -> str | None:
 def winrm_collect(
     inventory: Inventory,
     environ: Mapping[str, str],
-    *,
-    max_exchange_bytes: int = MAX_EXCHANGE_BYTES,
 ) -> Callable[[Server], Snapshot]:
     """A collect function for the fleet: resolves each server's credential, then runs the probe."""
 
@@ -230,7 +224,7 @@ def winrm_collect(
         credential = resolve_credential(
             server.credential, inventory.credentials[server.credential], environ
         )
-        collector = WinRMCollector(server, credential, max_exchange_bytes=max_exchange_bytes)
+        collector = WinRMCollector(server, credential)
         return collector.collect()
 
     return collect

@@ -162,9 +162,18 @@ def test_a_password_the_host_echoes_is_masked_in_every_field(
     assert reports["fs01"]["status"] == "critical"
 
 
-def _collector(fleet: SimulatedFleet, name: str) -> WinRMCollector:
-    (server,) = inventory_for(fleet, [name], deadline_s=DEADLINE_S).resolved()
+def _collector(fleet: SimulatedFleet, name: str, **settings: object) -> WinRMCollector:
+    (server,) = inventory_for(fleet, [name], deadline_s=DEADLINE_S, **settings).resolved()
     return WinRMCollector(server, Credential(USER, PASSWORD))
+
+
+def test_a_server_s_max_exchange_bytes_bounds_what_its_check_reads(fleet: SimulatedFleet) -> None:
+    with pytest.raises(CollectError) as caught:
+        _collector(fleet, "hostile-huge-small-replies", max_exchange_bytes=64 * 1024).collect()
+    address, _ = fleet.address_of("hostile-huge-small-replies")
+    assert caught.value.reason.startswith(f"{address} sent more than 64 KiB in one check")
+    # A real host's snapshot fits in the smallest cap allowed.
+    assert _collector(fleet, "fs01", max_exchange_bytes=64 * 1024).collect().host == "SERVER01"
 
 
 def test_the_collector_returns_the_snapshot_with_the_echoed_password_masked(
