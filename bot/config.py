@@ -7,7 +7,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -23,6 +23,16 @@ DEFAULT_CONFIG = Path("backupcheck.yaml")
 _SERVER_NAME = re.compile(SERVER_NAME_PATTERN)
 
 
+# Slack IDs end up inside mentions (`<@U…>`, `<!subteam^S…>`) and API calls, so they are IDs
+# and nothing else: a name or stray `>` would post text of the config's choosing.
+UserId = Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{1,31}$")]
+UsergroupId = Annotated[str, Field(pattern=r"^S[A-Z0-9]{1,31}$")]
+ChannelId = Annotated[str, Field(pattern=r"^[CGD][A-Z0-9]{1,31}$")]
+# A Web API base URL: scheme, host, optional port and path; no user name or password (they
+# would be logged with the URL), no query or fragment.
+API_URL_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$"
+
+
 class SlackSettings(BaseModel):
     """How the bot talks to Slack, and who may use it. Tokens come from the environment."""
 
@@ -31,14 +41,14 @@ class SlackSettings(BaseModel):
     )
 
     # GovSlack and test stand-ins have their own Web API base URL; $SLACK_API_URL overrides it.
-    api_url: str | None = Field(default=None, pattern=r"^https?://")
+    api_url: str | None = Field(default=None, pattern=API_URL_PATTERN)
     mode: Literal["socket", "http"] = "socket"
     http_port: int = Field(default=3000, ge=1, le=65535)
     command: str = Field(default="/backupcheck", pattern=r"^/[a-z0-9_-]{1,31}$")
     # Empty lists mean everyone in the workspace may run checks.
-    allowed_users: list[str] = Field(default_factory=list)
-    allowed_usergroups: list[str] = Field(default_factory=list)
-    allowed_channels: list[str] = Field(default_factory=list)
+    allowed_users: list[UserId] = Field(default_factory=list)
+    allowed_usergroups: list[UsergroupId] = Field(default_factory=list)
+    allowed_channels: list[ChannelId] = Field(default_factory=list)
     use_user_locale: bool = True
     check_workers: int = Field(default=8, ge=1, le=256)
     # `backupcheck health` (and Docker's HEALTHCHECK) asks the running bot here; 0 turns it off.
@@ -64,17 +74,17 @@ class AlertSettings(BaseModel):
     )
 
     # No channel: `serve` still answers slash commands but schedules no checks.
-    channel: str | None = Field(default=None, pattern=r"^[CG][A-Z0-9]{2,}$")
+    channel: ChannelId | None = None
     min_severity: Literal["warning", "unknown", "critical"] = "warning"
     escalate_after_min: int = Field(default=30, ge=1, le=24 * 60)
     escalate_before_window_min: int = Field(default=10, ge=0, le=24 * 60)
     recheck_before_min: int = Field(default=15, ge=1, le=24 * 60)
-    on_call_usergroup: str | None = Field(default=None, pattern=r"^S[A-Z0-9]{2,}$")
-    on_call_users: list[str] = Field(default_factory=list)
-    escalation_channel: str | None = Field(default=None, pattern=r"^[CG][A-Z0-9]{2,}$")
+    on_call_usergroup: UsergroupId | None = None
+    on_call_users: list[UserId] = Field(default_factory=list)
+    escalation_channel: ChannelId | None = None
     # Who may acknowledge, escalate and silence; all empty: whoever may run checks.
-    responder_users: list[str] = Field(default_factory=list)
-    responder_usergroups: list[str] = Field(default_factory=list)
+    responder_users: list[UserId] = Field(default_factory=list)
+    responder_usergroups: list[UsergroupId] = Field(default_factory=list)
     edit_interval_s: float = Field(default=5.0, ge=0, le=600)
     digest_threshold: int = Field(default=10, ge=2, le=10_000)
     jitter_s: int = Field(default=120, ge=0, le=3600)

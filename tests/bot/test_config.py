@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.config import Config, ConfigError, load_config, secret_from_env
 from bot.i18n import catalog
@@ -144,7 +145,7 @@ def test_each_kind_of_override_sets_its_setting(
         ),
         # Text settings take the value verbatim: YAML would have turned these into other types.
         ("BACKUPCHECK_DEFAULTS__CREDENTIAL", "yes", lambda c: c.defaults.credential, "yes"),
-        ("BACKUPCHECK_SLACK__API_URL", "http://x/a #b", lambda c: c.slack.api_url, "http://x/a #b"),
+        ("BACKUPCHECK_STORAGE__URL", "sqlite:///a #b", lambda c: c.storage.url, "sqlite:///a #b"),
     ],
 )
 def test_values_are_parsed_as_yaml_scalars(
@@ -588,3 +589,27 @@ def test_the_command_refuses_nonsense_overrides_in_one_sentence(
     assert len(output.strip().splitlines()) == 1, output
     assert "Traceback" not in output
     assert "internal error" not in output
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value"),
+    [
+        ("slack", "api_url", "https://admin:Secret@slack.example/api/"),
+        ("slack", "api_url", "https://slack.example/api/?x=1"),
+        ("slack", "allowed_users", ["U1> <!channel"]),
+        ("alerts", "on_call_users", ["<!everyone>"]),
+        ("alerts", "responder_usergroups", ["S1|x"]),
+        ("alerts", "channel", "#ops"),
+    ],
+)
+def test_slack_ids_and_the_api_url_are_refused_unless_well_formed(
+    tmp_path: Path, section: str, key: str, value: object
+) -> None:
+    """IDs go into mentions and the URL into logs: anything else is one sentence, not echoed."""
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({section: {key: value}}), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert f"{section}.{key}" in str(caught.value)
+    assert "Secret" not in str(caught.value)
+    assert "channel" not in str(caught.value).replace("alerts.channel", "")

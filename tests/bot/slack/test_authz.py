@@ -30,8 +30,8 @@ def test_without_lists_everyone_may(stand_in: SlackStandIn) -> None:
     [
         ({"allowed_users": ["U123"]}, "U123", "C999", True),
         ({"allowed_users": ["U123"]}, "U999", "C999", False),
-        ({"allowed_channels": ["C-ops"]}, "U999", "C-ops", True),
-        ({"allowed_channels": ["C-ops"]}, "U999", "C-dev", False),
+        ({"allowed_channels": ["C0PS"]}, "U999", "C0PS", True),
+        ({"allowed_channels": ["C0PS"]}, "U999", "CDEV", False),
         ({"allowed_usergroups": ["S123"]}, "U123", "C999", True),  # U123 is in S123
         ({"allowed_usergroups": ["S123"]}, "U999", "C999", False),
     ],
