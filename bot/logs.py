@@ -89,8 +89,10 @@ def configure_logging(log_format: str, secrets: Iterable[str], level: int = logg
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(SecretMask(secrets))
     logging.basicConfig(level=level, handlers=[handler], force=True)
-    # alembic announces every migration step at INFO on each start; only problems matter here.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # alembic announces every migration step, and APScheduler every job it adds or runs (the
+    # outbox's every 2 s), at INFO; the bot logs its own line per check and alert event instead.
+    for chatty in ("alembic", "apscheduler"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 def _read(path: str) -> str:

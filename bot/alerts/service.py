@@ -92,7 +92,15 @@ class AlertService:
         (report,) = check_fleet([server], self._collect, self._t, workers=1, clock=self._clock)
         now = self._clock()
         context = {"host": server.name, "check_id": check_id}
-        logger.info("%s: %s", server.name, report.status.value, extra=context)
+        # One line per check; an unknown one says why, since nothing else in the log will.
+        failed = [f.message for f in report.findings if f.code == "CHECK_FAILED"]
+        logger.info(
+            "%s: %s%s",
+            server.name,
+            report.status.value,
+            f" ({failed[0]})" if failed else "",
+            extra=context,
+        )
         self.history.record(report)
         # A host that could not be read keeps the schedule it last told us about.
         self.schedule.remember(server.name, report.next_backup_at, now, keep=not report.volumes)

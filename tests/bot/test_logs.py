@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
 import sys
 from pathlib import Path
 
@@ -60,3 +61,25 @@ def test_the_secrets_come_from_the_slack_variables_and_the_credentials(tmp_path:
     )
     environ = {"SLACK_BOT_TOKEN": "xoxb-1", "WINRM_PASSWORD": "From-Env-42", "OTHER": "x"}
     assert sorted(known_secrets(config, environ)) == ["From-A-File-42", "From-Env-42", "xoxb-1"]
+
+
+def test_the_scheduler_s_chatter_stays_out_of_the_log() -> None:
+    """APScheduler's "Running job" every 2 s would drown the bot's own lines at INFO."""
+    script = """
+import logging, time
+from apscheduler.schedulers.background import BackgroundScheduler
+from bot.logs import configure_logging
+configure_logging("text", [])
+scheduler = BackgroundScheduler()
+scheduler.add_job(lambda: None, "interval", seconds=0.05, id="deliver")
+scheduler.start()
+time.sleep(0.3)
+scheduler.shutdown()
+logging.getLogger("bot.alerts.service").info("fs01: critical")
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert "Running job" not in result.stderr
+    assert "Added job" not in result.stderr
+    assert result.stderr.rstrip().endswith("INFO bot.alerts.service: fs01: critical")

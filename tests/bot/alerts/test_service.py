@@ -3,14 +3,17 @@ presses and the escalation job never overwrite each other, and silences never sh
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.alerts.service import Action
 from bot.storage.models import OutboxMessage
 from tests.bot.conftest import AlertBot, open_alert
+from tests.conftest import PROFILES
 from tests.support.slack_api import SlackStandIn
 
 
@@ -56,3 +59,15 @@ def test_a_shorter_silence_never_cuts_a_longer_one(alert_bot: AlertBot) -> None:
     active = service.silences.of("fs01", now)
     assert active is not None
     assert (active.until, active.by) == (now + timedelta(days=7), "U1")
+
+
+def test_a_check_logs_one_line_and_an_unknown_one_says_why(
+    alert_bot: AlertBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    alert_bot.fleet.set_profile("fs01", PROFILES["fault-http-503"])
+    (server,) = alert_bot.alerting.service.inventory.resolved()
+    with caplog.at_level(logging.INFO, logger="bot.alerts.service"):
+        alert_bot.alerting.service.check(server, None)
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "bot.alerts.service"]
+    assert line.startswith("fs01: unknown (fs01 could not be checked: ")
+    assert "503" in line
