@@ -295,8 +295,3 @@ _BUILDERS: dict[Code, Callable[[TipWriter, Issue], list[Tip]]] = {
     Code.NETWORK_TARGET_SPACE_UNKNOWN: _network_space_unknown,
     Code.LAST_BACKUP_FAILED: _last_backup_failed,
 }
-
-
-def tips_for(issue: Issue, assessment: Assessment, catalog: Catalog) -> list[Tip]:
-    """The tips of one finding; for all findings of an assessment, build one TipWriter."""
-    return TipWriter(assessment, catalog)(issue)
