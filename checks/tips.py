@@ -47,8 +47,8 @@ class TipWriter:
         for row in assessment.snapshot.shadow_storage:
             self.rows_on.setdefault(row.on_volume_id, []).append(row)
             self.pairs.add((row.for_volume_id, row.on_volume_id))
-        self.any_windows_flag = any(v.windows for v in assessment.snapshot.volumes)
-        self._diff_area_hosts = [
+        self._windows_flagged = any(v.windows for v in assessment.snapshot.volumes)
+        self._move_candidates = [
             verdict
             for verdict in assessment.volumes
             if verdict.volume.letter
@@ -78,7 +78,7 @@ class TipWriter:
 
     def is_windows_volume(self, volume: Volume) -> bool:
         """Whether Windows lives on this volume."""
-        if self.any_windows_flag:
+        if self._windows_flagged:
             return volume.windows
         # Older probes and hand-written snapshots lack the flag; Windows is almost always on C:.
         return (volume.letter or "").upper() == "C:"
@@ -90,7 +90,7 @@ class TipWriter:
             # Leave the recommended 1 GB on top, so the move does not just push the problem along.
             fitting = [
                 v.volume
-                for v in self._diff_area_hosts
+                for v in self._move_candidates
                 if v.volume.free_bytes - (v.required_free_bytes or 0) - need >= GB
             ]
             # Stable: among equally roomy volumes the first listed wins, as max() would pick.
