@@ -5,16 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 
 from checks.i18n import Catalog
-from checks.report import Finding, Report, Status, VolumeReport
+from checks.report import Finding, Report, Status, Tip, VolumeReport
 from checks.rules import Assessment, Code, Issue, assess
 from checks.snapshot import Snapshot
-from checks.tips import display_name, name_list, tips_for
+from checks.tips import TipWriter, display_name, name_list
 
 
 def evaluate(snapshot: Snapshot, now: datetime, catalog: Catalog) -> Report:
     """Apply the rules to a snapshot and put the verdicts and tips into the catalog's language."""
     assessment = assess(snapshot)
-    findings = [_finding(issue, assessment, catalog) for issue in assessment.issues]
+    write_tips = TipWriter(assessment, catalog)
+    findings = [_finding(issue, assessment, catalog, write_tips) for issue in assessment.issues]
+    # Each volume's tips, gathered in one pass over the findings (in their order).
+    tips_of: dict[str, list[Tip]] = {}
+    for f in findings:
+        if f.volume_id is not None:
+            tips_of.setdefault(f.volume_id, []).extend(f.tips)
     volumes = [
         VolumeReport(
             id=v.volume.id,
@@ -28,7 +34,7 @@ def evaluate(snapshot: Snapshot, now: datetime, catalog: Catalog) -> Report:
             required_free_bytes=v.required_free_bytes,
             recommended_free_bytes=v.recommended_free_bytes,
             shortfall_bytes=v.shortfall_bytes,
-            tips=[tip for f in findings if f.volume_id == v.volume.id for tip in f.tips],
+            tips=tips_of.get(v.volume.id, []),
         )
         for v in assessment.volumes
     ]
@@ -60,7 +66,7 @@ def unknown_report(host: str, reason: str, now: datetime, catalog: Catalog) -> R
     )
 
 
-def _finding(issue: Issue, a: Assessment, t: Catalog) -> Finding:
+def _finding(issue: Issue, a: Assessment, t: Catalog, write_tips: TipWriter) -> Finding:
     params: dict[str, object] = {}
     if issue.volume_id is not None:
         params["vol"] = display_name(a.snapshot.volume(issue.volume_id))
@@ -91,5 +97,5 @@ def _finding(issue: Issue, a: Assessment, t: Catalog) -> Finding:
         required_bytes=issue.required_bytes,
         free_bytes=issue.free_bytes,
         shortfall_bytes=issue.shortfall_bytes,
-        tips=tips_for(issue, a, t),
+        tips=write_tips(issue),
     )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 from checks.report import Role, Status, worst
 from checks.snapshot import Snapshot, Volume
@@ -78,7 +80,12 @@ class Assessment:
 
     def verdict(self, volume_id: str) -> VolumeVerdict:
         """The verdict of the volume with this id."""
-        return next(v for v in self.volumes if v.volume.id == volume_id)
+        return self._verdicts_by_id[volume_id]
+
+    @cached_property
+    def _verdicts_by_id(self) -> Mapping[str, VolumeVerdict]:
+        # Built on first use; a frozen dataclass still lets cached_property fill its __dict__.
+        return {v.volume.id: v for v in self.volumes}
 
 
 def minimum_free_bytes(capacity_bytes: int) -> int:
@@ -114,12 +121,15 @@ def diff_area_volumes(snapshot: Snapshot) -> dict[str, str]:
 
 def assess(snapshot: Snapshot) -> Assessment:
     """Apply all eight rules to one snapshot."""
-    snapshotted = snapshotted_volume_ids(snapshot)
+    ordered = snapshotted_volume_ids(snapshot)
+    # Sets, so that each volume's membership costs O(1) however many volumes the host has.
+    snapshotted = set(ordered)
+    sources = set(snapshot.backup.sources) if snapshot.backup else set()
     diff_area_of = diff_area_volumes(snapshot)
     issues: list[Issue] = []
 
     hosted: dict[str, list[str]] = {}
-    for vid in snapshotted:
+    for vid in ordered:
         hosted.setdefault(diff_area_of[vid], []).append(vid)
     required = {
         host: sum(minimum_free_bytes(snapshot.volume(v).capacity_bytes) for v in guests)
@@ -145,7 +155,13 @@ def assess(snapshot: Snapshot) -> Assessment:
     verdicts = []
     for volume in snapshot.volumes:
         verdict = _verdict(
-            snapshot, volume, snapshotted, hosted, required.get(volume.id), volume.id in limited
+            snapshot,
+            volume,
+            snapshotted,
+            sources,
+            hosted,
+            required.get(volume.id),
+            volume.id in limited,
         )
         verdicts.append(verdict)
         if verdict.status is Status.WARNING:
@@ -172,14 +188,15 @@ def assess(snapshot: Snapshot) -> Assessment:
 def _verdict(
     snapshot: Snapshot,
     volume: Volume,
-    snapshotted: list[str],
+    snapshotted: AbstractSet[str],
+    sources: AbstractSet[str],
     hosted: Mapping[str, list[str]],
     required: int | None,
     limited: bool,
 ) -> VolumeVerdict:
     backup = snapshot.backup
     roles: list[Role] = []
-    if volume.id in snapshotted and (backup is None or volume.id in backup.sources):
+    if volume.id in snapshotted and (backup is None or volume.id in sources):
         roles.append(Role.SOURCE)
     if backup is not None and backup.target.volume_id == volume.id:
         roles.append(Role.DESTINATION)
@@ -200,7 +217,7 @@ def _verdict(
     return VolumeVerdict(volume, tuple(roles), status, required, recommended)
 
 
-def _limit_issues(snapshot: Snapshot, snapshotted: list[str]) -> list[Issue]:
+def _limit_issues(snapshot: Snapshot, snapshotted: AbstractSet[str]) -> list[Issue]:
     """Rule 4: a shadow-storage limit below the volume's minimum."""
     issues = []
     seen: set[str] = set()
@@ -224,7 +241,7 @@ def _limit_issues(snapshot: Snapshot, snapshotted: list[str]) -> list[Issue]:
     return issues
 
 
-def _policy_issues(snapshot: Snapshot, snapshotted: list[str]) -> list[Issue]:
+def _policy_issues(snapshot: Snapshot, snapshotted: AbstractSet[str]) -> list[Issue]:
     """Rules 1, 5 and 7: no policy, a network target too small, a failed last backup."""
     backup = snapshot.backup
     if backup is None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Literal, Self
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -17,8 +19,61 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from checks.names import has_control, is_drive_letter, is_volume_id, unc_problem
+
 SNAPSHOT_SCHEMA_VERSION = 1
 HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+
+# A snapshot is what a host sends, so every list and string is bounded. Windows servers have a
+# few dozen volumes, large storage servers some thousands; the WinRM reply is capped in bytes too.
+MAX_VOLUMES = 10_000
+MAX_PATH_CHARS = 512  # names, mount folders, UNC paths and ids (MAX_PATH is 260)
+MAX_LABEL_CHARS = 256  # NTFS and ReFS labels hold 32; WSB names its disks longer
+MAX_HOST_CHARS = 255  # a DNS name
+MAX_FILESYSTEM_CHARS = 64
+MAX_WARNINGS = 1_000
+MAX_WARNING_CHARS = 2_000
+MAX_SCHEDULE_TIMES = 1_440  # one a minute
+
+
+def _shown(value: str) -> str:
+    """A host value quoted for an error sentence: control characters escaped, length bounded."""
+    return repr(value) if len(value) <= 40 else repr(value[:40]) + "…"
+
+
+def _no_control(value: str) -> str:
+    if has_control(value):
+        raise ValueError(f"{_shown(value)} holds a control character")
+    return value
+
+
+def _drive_letter(value: str) -> str:
+    # The design allows an empty letter as well as null for volumes without one.
+    if value and not is_drive_letter(value):
+        raise ValueError(f"{_shown(value)} is not a drive letter such as 'D:'")
+    return value
+
+
+def _volume_id(value: str) -> str:
+    if not is_volume_id(value):
+        raise ValueError(f"{_shown(value)} is not a volume GUID path such as \\\\?\\Volume{{…}}\\")
+    return value
+
+
+def _unc_path(value: str) -> str:
+    problem = unc_problem(value)
+    if problem is not None:
+        raise ValueError(f"{_shown(value)} {problem}")
+    return value
+
+
+PathText = Annotated[
+    str, Field(min_length=1, max_length=MAX_PATH_CHARS), AfterValidator(_no_control)
+]
+VolumeId = Annotated[str, Field(max_length=MAX_PATH_CHARS), AfterValidator(_volume_id)]
+# References are checked against the volume ids, which are validated themselves.
+VolumeRef = Annotated[str, Field(max_length=MAX_PATH_CHARS)]
+Label = Annotated[str, Field(max_length=MAX_LABEL_CHARS)]
 
 
 def _at(path: str, message: str) -> PydanticCustomError:
@@ -41,11 +96,15 @@ class _Strict(BaseModel):
 class Volume(_Strict):
     """One volume, with or without a drive letter."""
 
-    id: str = Field(min_length=1, description="Win32_Volume.DeviceID; the key everywhere.")
-    name: str = Field(min_length=1, description="Root path, mount folder, or the id.")
-    letter: str | None = Field(description='Drive letter such as "D:", or null.')
-    label: str | None
-    filesystem: str | None
+    id: VolumeId = Field(description="Win32_Volume.DeviceID; the key everywhere.")
+    name: PathText = Field(description="Root path, mount folder, or the id.")
+    letter: Annotated[str, AfterValidator(_drive_letter)] | None = Field(
+        description='Drive letter such as "D:", or null.'
+    )
+    label: Label | None
+    filesystem: (
+        Annotated[str, Field(max_length=MAX_FILESYSTEM_CHARS), AfterValidator(_no_control)] | None
+    )
     capacity_bytes: NonNegativeInt
     free_bytes: NonNegativeInt
     windows: bool = Field(
@@ -63,9 +122,9 @@ class BackupTarget(_Strict):
     """Where Windows Server Backup writes: a volume, a dedicated disk or a network share."""
 
     type: Literal["volume", "disk", "network"]
-    volume_id: str | None
-    path: str | None
-    label: str | None
+    volume_id: VolumeRef | None
+    path: Annotated[str, Field(max_length=MAX_PATH_CHARS), AfterValidator(_unc_path)] | None
+    label: Label | None
     capacity_bytes: NonNegativeInt | None
     free_bytes: NonNegativeInt | None
 
@@ -86,9 +145,9 @@ class BackupTarget(_Strict):
 class BackupPolicy(_Strict):
     """The Windows Server Backup policy: what is backed up, to where and when."""
 
-    sources: list[str]
+    sources: list[VolumeRef] = Field(max_length=MAX_VOLUMES)
     target: BackupTarget
-    schedule: list[HHMM]
+    schedule: list[HHMM] = Field(max_length=MAX_SCHEDULE_TIMES)
     next_backup_at: AwareDatetime | None
     last_success_at: AwareDatetime | None
     last_result_hresult: int | None
@@ -107,8 +166,8 @@ class BackupPolicy(_Strict):
 class ShadowStorage(_Strict):
     """A shadow-storage association: the diff area of one volume lives on another (or itself)."""
 
-    for_volume_id: str
-    on_volume_id: str
+    for_volume_id: VolumeRef
+    on_volume_id: VolumeRef
     used_bytes: NonNegativeInt
     allocated_bytes: NonNegativeInt
     max_bytes: NonNegativeInt | None = Field(description="null means unbounded")
@@ -118,22 +177,26 @@ class Snapshot(_Strict):
     """Everything the rules need to know about one host at one moment."""
 
     schema_: Literal[1] = Field(alias="schema")
-    host: str = Field(min_length=1)
+    host: Annotated[
+        str, Field(min_length=1, max_length=MAX_HOST_CHARS), AfterValidator(_no_control)
+    ]
     collected_at: AwareDatetime
-    volumes: list[Volume]
+    volumes: list[Volume] = Field(max_length=MAX_VOLUMES)
     backup: BackupPolicy | None
-    shadow_storage: list[ShadowStorage]
-    warnings: list[str] = Field(default_factory=list)
+    shadow_storage: list[ShadowStorage] = Field(max_length=MAX_VOLUMES)
+    warnings: list[Annotated[str, Field(max_length=MAX_WARNING_CHARS)]] = Field(
+        default_factory=list, max_length=MAX_WARNINGS
+    )
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:
-        ids = [v.id for v in self.volumes]
-        known = set(ids)
-        if len(known) != len(ids):
-            n = next(n for n, i in enumerate(ids) if ids.count(i) > 1 and ids.index(i) < n)
-            raise _at(f"volumes[{n}].id", f"the volume id {ids[n]!r} appears twice")
+        known: set[str] = set()
+        for n, volume in enumerate(self.volumes):
+            if volume.id in known:
+                raise _at(f"volumes[{n}].id", f"the volume id {volume.id!r} appears twice")
+            known.add(volume.id)
         refs: list[tuple[str, str | None]] = []
         if self.backup is not None:
             refs += [(f"backup.sources[{n}]", s) for n, s in enumerate(self.backup.sources)]
@@ -147,8 +210,19 @@ class Snapshot(_Strict):
         return self
 
     def volume(self, volume_id: str) -> Volume:
-        """The volume with this id (ids are validated to resolve)."""
-        return next(v for v in self.volumes if v.id == volume_id)
+        """The volume with this id (ids are validated to resolve), from an index built once."""
+        return self.volumes_by_id()[volume_id]
+
+    def volumes_by_id(self) -> Mapping[str, Volume]:
+        """Every volume by its id."""
+        # Cached in __dict__ beside the fields (equality and dumps look at fields only). The cache
+        # remembers which list it indexes: model_copy(update=…) copies it along with a new list.
+        cached = self.__dict__.get("_volume_index")
+        if cached is None or cached[0] is not self.volumes:
+            cached = (self.volumes, {v.id: v for v in self.volumes})
+            self.__dict__["_volume_index"] = cached
+        index: Mapping[str, Volume] = cached[1]
+        return index
 
     def to_json(self) -> str:
         """Snapshot v1 as JSON, with the `schema` key spelled as the contract says."""

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from checks import tip_commands as commands
 from checks.i18n import Catalog
-from checks.report import Command, Role, Tip
+from checks.report import Role, Tip
 from checks.rules import Assessment, Code, Issue, minimum_free_bytes
-from checks.snapshot import Volume
+from checks.snapshot import ShadowStorage, Volume
+from checks.tip_commands import KEEP_BACKUP_VERSIONS, volume_spec
 from checks.units import GB
+
+__all__ = ["KEEP_BACKUP_VERSIONS", "TipWriter", "display_name", "name_list", "volume_spec"]
 
 # File systems that can hold a shadow-copy diff area.
 _DIFF_AREA_FILESYSTEMS = {"NTFS", "REFS"}
-KEEP_BACKUP_VERSIONS = 7
-
-
-def volume_spec(volume: Volume) -> str:
-    """How vssadmin and friends name a volume: its letter, mount folder, or GUID path."""
-    return volume.letter or volume.name
 
 
 def display_name(volume: Volume) -> str:
@@ -34,29 +32,76 @@ def name_list(volumes: list[Volume], t: Catalog) -> str:
     return t.text("list_separator").join(display_name(v) for v in volumes)
 
 
-def _volume_of(issue: Issue, a: Assessment) -> Volume:
-    if issue.volume_id is None:
-        raise ValueError(f"{issue.code} findings always name a volume")
-    return a.snapshot.volume(issue.volume_id)
+class TipWriter:
+    """Writes the tips for the findings of one assessment.
+
+    What the tips look up (rows by volume, roomy volumes) is indexed once here, so a finding costs
+    only its own volumes, however many the host has.
+    """
+
+    def __init__(self, assessment: Assessment, catalog: Catalog) -> None:
+        self.a = assessment
+        self.t = catalog
+        self.rows_on: dict[str, list[ShadowStorage]] = {}
+        self.pairs: set[tuple[str, str]] = set()
+        for row in assessment.snapshot.shadow_storage:
+            self.rows_on.setdefault(row.on_volume_id, []).append(row)
+            self.pairs.add((row.for_volume_id, row.on_volume_id))
+        self._windows_flagged = any(v.windows for v in assessment.snapshot.volumes)
+        self._move_candidates = [
+            verdict
+            for verdict in assessment.volumes
+            if verdict.volume.letter
+            and Role.DESTINATION not in verdict.roles
+            and (verdict.volume.filesystem or "").upper() in _DIFF_AREA_FILESYSTEMS
+        ]
+        self._roomy: dict[int, list[Volume]] = {}
+
+    def __call__(self, issue: Issue) -> list[Tip]:
+        """Every tip that helps with one finding, most direct first."""
+        builder = _BUILDERS.get(issue.code)
+        return builder(self, issue) if builder else []
+
+    def volume(self, volume_id: str) -> Volume:
+        """The volume with this id."""
+        return self.a.snapshot.volume(volume_id)
+
+    def issue_volume(self, issue: Issue) -> Volume:
+        """The volume a finding is about."""
+        if issue.volume_id is None:
+            raise ValueError(f"{issue.code} findings always name a volume")
+        return self.volume(issue.volume_id)
+
+    def is_destination(self, volume_id: str) -> bool:
+        """Whether the backup writes to this volume."""
+        return Role.DESTINATION in self.a.verdict(volume_id).roles
+
+    def is_windows_volume(self, volume: Volume) -> bool:
+        """Whether Windows lives on this volume."""
+        if self._windows_flagged:
+            return volume.windows
+        # Older probes and hand-written snapshots lack the flag; Windows is almost always on C:.
+        return (volume.letter or "").upper() == "C:"
+
+    def roomiest_other_volume(self, exclude: set[str], need: int) -> Volume | None:
+        """The lettered NTFS/ReFS volume with the most room to spare, outside the backup target."""
+        ranked = self._roomy.get(need)
+        if ranked is None:
+            # Leave the recommended 1 GB on top, so the move does not just push the problem along.
+            fitting = [
+                v.volume
+                for v in self._move_candidates
+                if v.volume.free_bytes - (v.required_free_bytes or 0) - need >= GB
+            ]
+            # Stable: among equally roomy volumes the first listed wins, as max() would pick.
+            ranked = self._roomy[need] = sorted(fitting, key=lambda v: -v.free_bytes)
+        return next((v for v in ranked if v.id not in exclude), None)
 
 
-def _cmd(text: str, *, elevated: bool = True) -> Command:
-    return Command(shell="cmd", text=text, elevated=elevated)
-
-
-def _ps(text: str, *, elevated: bool = True) -> Command:
-    return Command(shell="powershell", text=text, elevated=elevated)
-
-
-def tips_for(issue: Issue, assessment: Assessment, catalog: Catalog) -> list[Tip]:
-    """Every tip that helps with one finding, most direct first."""
-    builder = _BUILDERS.get(issue.code)
-    return builder(issue, assessment, catalog) if builder else []
-
-
-def _vss_min_free(issue: Issue, a: Assessment, t: Catalog) -> list[Tip]:
-    volume = _volume_of(issue, a)
-    verdict = a.verdict(volume.id)
+def _vss_min_free(w: TipWriter, issue: Issue) -> list[Tip]:
+    t = w.t
+    volume = w.issue_volume(issue)
+    verdict = w.a.verdict(volume.id)
     name = display_name(volume)
     code = issue.code.value
     text = t.text(
@@ -76,33 +121,29 @@ def _vss_min_free(issue: Issue, a: Assessment, t: Catalog) -> list[Tip]:
     guests = [g for g in issue.diff_area_for if g != volume.id]
     if guests:
         text += t.text("tip.sentence_separator") + t.text(
-            "tip.free_space_hosted",
-            vol=name,
-            guests=name_list([a.snapshot.volume(g) for g in guests], t),
+            "tip.free_space_hosted", vol=name, guests=name_list([w.volume(g) for g in guests], t)
         )
-    commands = [_ps(_largest_folders(volume), elevated=True)] if volume.letter else []
-    tips = [Tip(code=code, text=text, commands=commands)]
-    tips += _shadow_copy_tips(volume, a, t, code)
-    tips += _move_diff_area_tips(issue, volume, a, t, code)
+    tips = [Tip(code=code, text=text, commands=commands.largest_folders(volume))]
+    tips += _shadow_copy_tips(w, volume, code)
+    tips += _move_diff_area_tips(w, issue, volume, code)
     if Role.DESTINATION in verdict.roles:
         tips.append(_prune_backups_tip(name, t, code))
-    if _is_windows_volume(volume, a):
+    if w.is_windows_volume(volume):
         tips.append(_component_store_tip(name, t, code))
     if _is_system_partition(volume):
         tips.append(
             Tip(
                 code=code,
                 text=t.text("tip.system_partition", vol=name),
-                commands=[
-                    _cmd("reagentc /info"),
-                ],
+                commands=list(commands.WINRE_INFO),
             )
         )
     return tips
 
 
-def _recommended_free(issue: Issue, a: Assessment, t: Catalog) -> list[Tip]:
-    volume = _volume_of(issue, a)
+def _recommended_free(w: TipWriter, issue: Issue) -> list[Tip]:
+    t = w.t
+    volume = w.issue_volume(issue)
     name = display_name(volume)
     code = issue.code.value
     text = t.text(
@@ -112,19 +153,19 @@ def _recommended_free(issue: Issue, a: Assessment, t: Catalog) -> list[Tip]:
         recommended=t.size(issue.required_bytes or 0),
         free=t.size(volume.free_bytes),
     )
-    commands = [_ps(_largest_folders(volume), elevated=True)] if volume.letter else []
-    tips = [Tip(code=code, text=text, commands=commands)]
-    tips += _shadow_copy_tips(volume, a, t, code)
-    if Role.DESTINATION in a.verdict(volume.id).roles:
+    tips = [Tip(code=code, text=text, commands=commands.largest_folders(volume))]
+    tips += _shadow_copy_tips(w, volume, code)
+    if w.is_destination(volume.id):
         tips.append(_prune_backups_tip(name, t, code))
-    if _is_windows_volume(volume, a):
+    if w.is_windows_volume(volume):
         tips.append(_component_store_tip(name, t, code))
     return tips
 
 
-def _shadow_storage_limit(issue: Issue, a: Assessment, t: Catalog) -> list[Tip]:
-    volume = _volume_of(issue, a)
-    on = a.snapshot.volume(issue.diff_area_for[0])
+def _shadow_storage_limit(w: TipWriter, issue: Issue) -> list[Tip]:
+    t = w.t
+    volume = w.issue_volume(issue)
+    on = w.volume(issue.diff_area_for[0])
     suggested = max(issue.required_bytes or 0, GB)
     text = t.text(
         "tip.raise_limit",
@@ -134,20 +175,13 @@ def _shadow_storage_limit(issue: Issue, a: Assessment, t: Catalog) -> list[Tip]:
         required=t.size(issue.required_bytes or 0),
         suggested=t.size(suggested),
     )
-    base = f"vssadmin resize shadowstorage /for={volume_spec(volume)} /on={volume_spec(on)}"
-    return [
-        Tip(
-            code=issue.code.value,
-            text=text,
-            commands=[
-                _cmd(f"{base} /maxsize={suggested // (1024 * 1024)}MB"),
-                _cmd(f"{base} /maxsize=UNBOUNDED"),
-            ],
-        )
-    ]
+    for_, on_spec = volume_spec(volume), volume_spec(on)
+    resize = commands.resize_shadow_storage(for_, on_spec, suggested) if for_ and on_spec else []
+    return [Tip(code=issue.code.value, text=text, commands=resize)]
 
 
-def _network_target_full(issue: Issue, a: Assessment, t: Catalog) -> list[Tip]:
+def _network_target_full(w: TipWriter, issue: Issue) -> list[Tip]:
+    t = w.t
     text = t.text(
         "tip.network_target_full",
         path=issue.detail,
@@ -155,133 +189,88 @@ def _network_target_full(issue: Issue, a: Assessment, t: Catalog) -> list[Tip]:
         free=t.size(issue.free_bytes or 0),
         required=t.size(issue.required_bytes or 0),
     )
+    path = issue.detail or ""
+    return [Tip(code=issue.code.value, text=text, commands=commands.share_space(path))]
+
+
+def _network_space_unknown(w: TipWriter, issue: Issue) -> list[Tip]:
+    path = issue.detail or ""
+    # `dir` ends with the free space; the PowerShell form shows it as FreeSpace.
+    key = (
+        "tip.network_space_unknown"
+        if commands.is_listed_by_dir(path)
+        else "tip.network_space_unknown_ps"
+    )
     return [
         Tip(
             code=issue.code.value,
-            text=text,
-            commands=[_cmd(f'dir "{issue.detail}"', elevated=False)],
+            text=w.t.text(key, path=issue.detail),
+            commands=commands.share_space(path),
         )
     ]
 
 
-def _network_space_unknown(issue: Issue, a: Assessment, t: Catalog) -> list[Tip]:
-    text = t.text("tip.network_space_unknown", path=issue.detail)
+def _last_backup_failed(w: TipWriter, issue: Issue) -> list[Tip]:
     return [
         Tip(
             code=issue.code.value,
-            text=text,
-            commands=[_cmd(f'dir "{issue.detail}"', elevated=False)],
+            text=w.t.text("tip.last_backup_failed"),
+            commands=list(commands.LAST_BACKUP_FAILED),
         )
     ]
 
 
-def _last_backup_failed(issue: Issue, a: Assessment, t: Catalog) -> list[Tip]:
-    return [
-        Tip(
-            code=issue.code.value,
-            text=t.text("tip.last_backup_failed"),
-            commands=[
-                _ps(
-                    "Get-WBJob -Previous 1 | Format-List JobType, StartTime, EndTime, "
-                    "HResult, ErrorDescription"
-                ),
-                _ps(
-                    "Get-WinEvent -LogName Microsoft-Windows-Backup -MaxEvents 20 | "
-                    "Where-Object LevelDisplayName -ne 'Information' | "
-                    "Format-List TimeCreated, Id, Message"
-                ),
-            ],
-        )
-    ]
-
-
-def _shadow_copy_tips(volume: Volume, a: Assessment, t: Catalog, code: str) -> list[Tip]:
+def _shadow_copy_tips(w: TipWriter, volume: Volume, code: str) -> list[Tip]:
     """Delete the oldest shadow copies whose diff area takes room on this volume."""
     tips = []
-    for row in a.snapshot.shadow_storage:
-        if row.on_volume_id != volume.id or row.used_bytes == 0:
+    for row in w.rows_on.get(volume.id, ()):
+        if row.used_bytes == 0:
             continue
-        owner = a.snapshot.volume(row.for_volume_id)
-        if Role.DESTINATION in a.verdict(owner.id).roles:
+        owner = w.volume(row.for_volume_id)
+        if w.is_destination(owner.id):
             continue  # on a backup target these are the backup versions: see the prune tip
         spec = volume_spec(owner)
-        tips.append(
-            Tip(
-                code=code,
-                text=t.text(
-                    "tip.delete_oldest_shadows",
-                    owner=display_name(owner),
-                    vol=display_name(volume),
-                    used=t.size(row.used_bytes),
-                ),
-                commands=[
-                    _cmd(f"vssadmin list shadows /for={spec}"),
-                    _cmd(f"vssadmin delete shadows /for={spec} /oldest"),
-                ],
-            )
+        if spec is None:
+            continue
+        text = w.t.text(
+            "tip.delete_oldest_shadows",
+            owner=display_name(owner),
+            vol=display_name(volume),
+            used=w.t.size(row.used_bytes),
         )
+        tips.append(Tip(code=code, text=text, commands=commands.delete_oldest_shadows(spec)))
     return tips
 
 
-def _move_diff_area_tips(
-    issue: Issue, volume: Volume, a: Assessment, t: Catalog, code: str
-) -> list[Tip]:
+def _move_diff_area_tips(w: TipWriter, issue: Issue, volume: Volume, code: str) -> list[Tip]:
     """Keep a guest's shadow copies on a roomier volume instead."""
     tips = []
     for guest_id in issue.diff_area_for:
-        guest = a.snapshot.volume(guest_id)
+        guest = w.volume(guest_id)
         need = minimum_free_bytes(guest.capacity_bytes)
-        roomier = _roomiest_other_volume(a, exclude={volume.id, guest_id}, need=need)
+        roomier = w.roomiest_other_volume(exclude={volume.id, guest_id}, need=need)
         if roomier is None:
             continue
-        has_row = any(
-            r.for_volume_id == guest_id and r.on_volume_id == volume.id
-            for r in a.snapshot.shadow_storage
+        spec, on, to = volume_spec(guest), volume_spec(volume), volume_spec(roomier)
+        if spec is None or on is None or to is None:
+            continue
+        has_row = (guest_id, volume.id) in w.pairs
+        text = w.t.text(
+            "tip.move_diff_area",
+            guest=display_name(guest),
+            target=display_name(roomier),
+            target_free=w.t.size(roomier.free_bytes),
         )
-        spec, on = volume_spec(guest), volume_spec(volume)
-        commands = [_cmd(f"vssadmin delete shadows /for={spec} /all /quiet")]
-        if has_row:
-            commands.append(_cmd(f"vssadmin delete shadowstorage /for={spec} /on={on} /quiet"))
-        commands.append(_cmd(f"vssadmin add shadowstorage /for={spec} /on={volume_spec(roomier)}"))
-        tips.append(
-            Tip(
-                code=code,
-                text=t.text(
-                    "tip.move_diff_area",
-                    guest=display_name(guest),
-                    target=display_name(roomier),
-                    target_free=t.size(roomier.free_bytes),
-                ),
-                commands=commands,
-            )
-        )
+        moves = commands.move_diff_area(spec, on, to, has_row=has_row)
+        tips.append(Tip(code=code, text=text, commands=moves))
     return tips
-
-
-def _roomiest_other_volume(a: Assessment, exclude: set[str], need: int) -> Volume | None:
-    """The lettered NTFS/ReFS volume with the most room to spare, outside the backup target."""
-    candidates = []
-    for verdict in a.volumes:
-        v = verdict.volume
-        if v.id in exclude or not v.letter or Role.DESTINATION in verdict.roles:
-            continue
-        if (v.filesystem or "").upper() not in _DIFF_AREA_FILESYSTEMS:
-            continue
-        already = verdict.required_free_bytes or 0
-        # Leave the recommended 1 GB on top, so the move does not just push the problem along.
-        if v.free_bytes - already - need >= GB:
-            candidates.append(v)
-    return max(candidates, key=lambda v: v.free_bytes, default=None)
 
 
 def _prune_backups_tip(name: str, t: Catalog, code: str) -> Tip:
     return Tip(
         code=code,
         text=t.text("tip.prune_backups", vol=name, keep=KEEP_BACKUP_VERSIONS),
-        commands=[
-            _ps("Get-WBBackupSet | Sort-Object BackupTime | Format-Table BackupTime, VersionId"),
-            _ps(f"Remove-WBBackupSet -KeepVersions {KEEP_BACKUP_VERSIONS} -Force"),
-        ],
+        commands=list(commands.PRUNE_BACKUPS),
     )
 
 
@@ -289,18 +278,8 @@ def _component_store_tip(name: str, t: Catalog, code: str) -> Tip:
     return Tip(
         code=code,
         text=t.text("tip.component_store", vol=name),
-        commands=[
-            _cmd("Dism.exe /Online /Cleanup-Image /AnalyzeComponentStore"),
-            _cmd("Dism.exe /Online /Cleanup-Image /StartComponentCleanup"),
-        ],
+        commands=list(commands.COMPONENT_STORE),
     )
-
-
-def _is_windows_volume(volume: Volume, a: Assessment) -> bool:
-    if any(v.windows for v in a.snapshot.volumes):
-        return volume.windows
-    # Older probes and hand-written snapshots lack the flag; C: is where Windows almost always is.
-    return (volume.letter or "").upper() == "C:"
 
 
 def _is_system_partition(volume: Volume) -> bool:
@@ -308,18 +287,7 @@ def _is_system_partition(volume: Volume) -> bool:
     return volume.letter is None and (volume.boot or volume.capacity_bytes <= GB)
 
 
-def _largest_folders(volume: Volume) -> str:
-    root = (volume.letter or volume.name).rstrip("\\") + "\\"
-    return (
-        f"Get-ChildItem -LiteralPath '{root}' -Directory -Force -ErrorAction SilentlyContinue | "
-        "ForEach-Object { [pscustomobject]@{ Folder = $_.FullName; GB = [math]::Round(("
-        "Get-ChildItem -LiteralPath $_.FullName -Recurse -File -Force -ErrorAction "
-        "SilentlyContinue | Measure-Object Length -Sum).Sum / 1GB, 2) } } | "
-        "Sort-Object GB -Descending | Select-Object -First 10"
-    )
-
-
-_BUILDERS: dict[Code, Callable[[Issue, Assessment, Catalog], list[Tip]]] = {
+_BUILDERS: dict[Code, Callable[[TipWriter, Issue], list[Tip]]] = {
     Code.VSS_MIN_FREE: _vss_min_free,
     Code.RECOMMENDED_FREE: _recommended_free,
     Code.SHADOW_STORAGE_LIMIT: _shadow_storage_limit,

@@ -9,6 +9,8 @@ from checks.evaluate import evaluate
 from checks.i18n import Catalog
 from checks.report import Report, Tip
 from checks.snapshot import Snapshot
+from checks.units import GB, MB
+from tests.checks.conftest import Build
 
 Load = Callable[[str], Snapshot]
 SR_GUID = "\\\\?\\Volume{6f1c0000-0000-0000-0000-0000000000a1}\\"
@@ -126,3 +128,41 @@ def test_tips_use_the_catalog_language(load_snapshot: Load, now: datetime, ja: C
     tips = _tips(evaluate(load_snapshot("system-reserved"), now, ja), "VSS_MIN_FREE")
     assert tips[0].text.startswith("System Reserved で少なくとも 10 MB を空けてください。")
     assert "KB5028997" in tips[-1].text
+
+
+def test_a_share_cmd_could_misread_is_read_from_powershell(
+    load_snapshot: Load, now: datetime, en: Catalog
+) -> None:
+    snapshot = load_snapshot("network-space-unknown")
+    assert snapshot.backup is not None
+    target = snapshot.backup.target.model_copy(update={"path": "\\\\nas01\\R&D\\it's 100%"})
+    hostile = snapshot.model_copy(
+        update={"backup": snapshot.backup.model_copy(update={"target": target})}
+    )
+    (tip,) = _tips(evaluate(hostile, now, en), "NETWORK_TARGET_SPACE_UNKNOWN")
+    assert [(c.shell, c.text) for c in tip.commands] == [
+        (
+            "powershell",
+            "(New-Object -ComObject Scripting.FileSystemObject)"
+            ".GetFolder('\\\\nas01\\R&D\\it''s 100%').Drive | Format-List",
+        )
+    ]
+    assert "FreeSpace" in tip.text
+
+
+def test_a_mount_folder_is_named_by_its_guid_path_in_cmd_and_quoted_in_powershell(
+    build: Build, now: datetime, en: Catalog
+) -> None:
+    mount = build.volume(None, 20 * GB, 100 * MB, id="\\\\?\\Volume{m1}\\", name="C:\\R&D's\\")
+    snapshot = build.snapshot(
+        [build.volume("C", 200 * GB, 150 * GB), mount, build.volume("E", 4000 * GB, 3000 * GB)],
+        sources=["C", "m1"],
+        target="E",
+    )
+    report = evaluate(snapshot, now, en)
+    (finding,) = [f for f in report.findings if f.code == "VSS_MIN_FREE"]
+    commands = [(c.shell, c.text) for tip in finding.tips for c in tip.commands]
+    assert commands[0][0] == "powershell"
+    assert commands[0][1].startswith("Get-ChildItem -LiteralPath 'C:\\R&D''s\\' ")
+    assert ("cmd", "vssadmin add shadowstorage /for=\\\\?\\Volume{m1}\\ /on=C:") in commands
+    assert all("R&D" not in text for shell, text in commands if shell == "cmd")
