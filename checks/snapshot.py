@@ -19,6 +19,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from checks.json_text import DocumentError, decode, json_problem
 from checks.names import has_control, is_drive_letter, is_volume_id, unc_problem
 
 SNAPSHOT_SCHEMA_VERSION = 1
@@ -275,10 +276,12 @@ def _format_loc(loc: tuple[int | str, ...]) -> str:
 def parse_snapshot(document: str | bytes) -> Snapshot:
     """Validate a JSON document as Snapshot v1, or raise InvalidSnapshot with one sentence."""
     try:
-        return Snapshot.model_validate_json(document, by_alias=True)
+        text = decode(document)
+        return Snapshot.model_validate_json(text, by_alias=True)
+    except DocumentError as error:
+        raise InvalidSnapshot(f"the snapshot {error}.") from None
     except ValidationError as error:
         if error.errors()[0]["type"] == "json_invalid":
-            raise InvalidSnapshot(
-                f"the snapshot is not valid JSON: {error.errors()[0]['ctx']['error']}."
-            ) from None
+            problem = json_problem(text) or "is not valid JSON"
+            raise InvalidSnapshot(f"the snapshot {problem}.") from None
         raise InvalidSnapshot(describe_validation_error(error, "the snapshot")) from None

@@ -31,6 +31,7 @@ from checks.evaluate import evaluate, unknown_report
 from checks.fleet import check_fleet
 from checks.i18n import Catalog, Lang
 from checks.inventory import SERVER_NAME_PATTERN, Server
+from checks.json_text import MAX_DOCUMENT_BYTES
 from checks.report import Report, reports_json, worst
 from checks.snapshot import InvalidSnapshot, Snapshot, parse_snapshot
 from checks.windows import plan_windows
@@ -174,7 +175,12 @@ def evaluate_file(
     """Evaluate a Snapshot file (as a collector or the probe wrote it) and print the Report."""
     t = _catalog(lang, config)
     try:
-        data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+        # One byte past the limit is enough to refuse the file without holding all of it.
+        if file == "-":
+            data = sys.stdin.buffer.read(MAX_DOCUMENT_BYTES + 1)
+        else:
+            with Path(file).open("rb") as stream:
+                data = stream.read(MAX_DOCUMENT_BYTES + 1)
     except OSError as error:
         fail(t.text("error.file_unreadable", path=file, reason=error.strerror or error))
     try:
