@@ -44,6 +44,8 @@ class SlackSettings(BaseModel):
     api_url: str | None = Field(default=None, pattern=API_URL_PATTERN)
     mode: Literal["socket", "http"] = "socket"
     http_port: int = Field(default=3000, ge=1, le=65535)
+    # Every IPv4 interface, as before; 127.0.0.1 behind a reverse proxy on the same host.
+    http_host: str = Field(default="0.0.0.0", pattern=r"^[A-Za-z0-9.:-]{1,253}$")  # noqa: S104
     command: str = Field(default="/backupcheck", pattern=r"^/[a-z0-9_-]{1,31}$")
     # Empty lists mean everyone in the workspace may run checks.
     allowed_users: list[UserId] = Field(default_factory=list)

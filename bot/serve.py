@@ -5,52 +5,23 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Iterable, Mapping
-from socketserver import ThreadingMixIn
+from collections.abc import Mapping
 from types import FrameType
-from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
-from wsgiref.types import StartResponse
 
-from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.config import Config, ConfigError, secret_from_env
 from bot.health import HEALTH_PATH, Health, serve_health
 from bot.slack.app import build_app
+from bot.slack.http import EVENTS_PATH, make_http_server
 from bot.storage.database import open_database
 
+__all__ = ["EVENTS_PATH", "MissingSecret", "make_http_server", "serve"]
 logger = logging.getLogger(__name__)
-EVENTS_PATH = "/slack/events"
 
 
 class MissingSecret(ValueError):
     """A token the chosen mode needs is not in the environment."""
-
-
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    # socketserver's default backlog of 5 refuses connections when Slack sends a burst.
-    request_queue_size = 128
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        logger.debug("http: " + format, *args)
-
-
-def make_http_server(app: App, port: int, host: str = "") -> WSGIServer:
-    """A threaded WSGI server that hands EVENTS_PATH to bolt (which checks every signature)."""
-    wsgi = SlackRequestHandler(app)
-
-    def application(env: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if env.get("PATH_INFO") != EVENTS_PATH:
-            start_response("404 Not Found", [("Content-Type", "text/plain")])
-            return [b"not found"]
-        return wsgi(env, start_response)
-
-    return make_server(host, port, application, _ThreadingWSGIServer, _QuietHandler)
 
 
 def _require(environ: Mapping[str, str], name: str, why: str) -> str:
@@ -63,8 +34,15 @@ def _require(environ: Mapping[str, str], name: str, why: str) -> str:
     return value
 
 
-def serve(config: Config, mode: str, port: int, environ: Mapping[str, str]) -> None:
-    """Run until SIGTERM or SIGINT; in-flight checks finish and the outbox is flushed first."""
+def serve(
+    config: Config,
+    mode: str,
+    port: int,
+    environ: Mapping[str, str],
+    host: str | None = None,
+) -> None:
+    """Run until SIGTERM or SIGINT; in-flight checks finish and the outbox is flushed first.
+    HTTP mode listens on `host`, slack.http_host by default."""
     bot_token = _require(environ, "SLACK_BOT_TOKEN", "the bot token (xoxb-…) of the Slack app")
     api_url = environ.get("SLACK_API_URL") or config.slack.api_url
     app_token = secret = ""
@@ -104,11 +82,13 @@ def serve(config: Config, mode: str, port: int, environ: Mapping[str, str]) -> N
         def connected() -> bool:
             return bool(handler.client.is_connected())
     else:
-        server = make_http_server(app, port)
-        listener = threading.Thread(target=server.serve_forever, name="http", daemon=True)
-        listener.start()
-        connected = listener.is_alive  # Slack calls us: being up is all we can tell
-        logger.info("listening for Slack on port %d at %s", port, EVENTS_PATH)
+        bind = host or config.slack.http_host
+        server = make_http_server(app, port, bind)
+        threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
+        connected = server.is_serving  # Slack calls us: being up is all we can tell
+        logger.info(
+            "listening for Slack on %s port %d at %s", bind, server.server_port, EVENTS_PATH
+        )
         close = server.shutdown
     scheduler = services.alerting.scheduler if services.alerting is not None else None
     if scheduler is not None:

@@ -17,6 +17,7 @@ from bot.slack.check_pool import CheckService
 from bot.slack.client import web_client
 from bot.slack.language import LanguagePicker
 from bot.slack.listeners import register
+from bot.slack.replay import SeenSignatures, replay_guard
 from bot.slack.services import Services
 from checks.collect.winrm import winrm_collect
 from checks.fleet import Collect
@@ -67,6 +68,8 @@ def build_app(
         or ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="bolt"),
     )
     app.error(_log_error)
+    # HTTP mode: bolt accepts a signature for five minutes; this accepts each one once.
+    app.use(replay_guard(SeenSignatures()))
     register(app, services)
     return app, services
 

@@ -217,6 +217,7 @@ def serve(
         typer.Option("--mode", help="socket (default: no public URL needed) or http."),
     ] = None,
     port: Annotated[int | None, typer.Option("--port", help="HTTP mode's port.")] = None,
+    host: Annotated[str | None, typer.Option("--host", help="HTTP mode's bind address.")] = None,
     config: ConfigOption = None,
 ) -> None:
     """Run the Slack bot (tokens: SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_SIGNING_SECRET)."""
@@ -229,7 +230,7 @@ def serve(
     from bot.serve import serve as run_bot
 
     try:
-        run_bot(settings, chosen, port or settings.slack.http_port, os.environ)
+        run_bot(settings, chosen, port or settings.slack.http_port, os.environ, host)
     except MissingSecret as error:
         fail(str(error))
 

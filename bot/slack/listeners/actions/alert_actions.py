@@ -35,6 +35,15 @@ def handle_alert_action(
     def tell(key: str, **params: object) -> None:
         respond(t.text(key, **params), response_type="ephemeral", replace_original=False)
 
+    # Before anything is looked up: "unknown server" to anyone would let them probe for names.
+    refusal = (
+        services.authorizer.refusal(user, channel)
+        if kind == ALERT_RECHECK_ACTION
+        else services.responder_refusal(user, channel)
+    )
+    if refusal is not None:
+        tell(refusal)
+        return
     # The control's value came back from Slack: trust it no more than typed text.
     value = str(action.get("value") or (action.get("selected_option") or {}).get("value") or "")
     reference, _, choice = value.rpartition("|") if kind == "silence" else (value, "", "")
@@ -44,14 +53,6 @@ def handle_alert_action(
         tell("error.unknown_server", name=(parsed[0] if parsed else value)[:80])
         return
     window_at = parsed[1]
-    refusal = (
-        services.authorizer.refusal(user, channel)
-        if kind == ALERT_RECHECK_ACTION
-        else services.responder_refusal(user, channel)
-    )
-    if refusal is not None:
-        tell(refusal)
-        return
     if kind == ALERT_RECHECK_ACTION:
         services.checks.submit(lambda: _recheck(alerting, server, window_at, user))
         return

@@ -91,6 +91,11 @@ def _silence(
     if alerting is None:
         ack(text=t.text("slack.no_alerting"))
         return
+    # Before the lookup, so that a refused user learns nothing about which servers exist.
+    refusal = services.responder_refusal(user, channel)
+    if refusal is not None:
+        ack(text=t.text(refusal))
+        return
     resolution = services.checks.resolve(request.servers)
     if resolution.unknown:
         name, hint = resolution.unknown[0]
@@ -101,10 +106,6 @@ def _silence(
                 hint=hint,
             )
         )
-        return
-    refusal = services.responder_refusal(user, channel)
-    if refusal is not None:
-        ack(text=t.text(refusal))
         return
     (server,) = resolution.servers
     if request.action == "silence" and request.duration is not None:

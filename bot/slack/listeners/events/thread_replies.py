@@ -47,11 +47,13 @@ def handle_thread_reply(services: Services, event: dict[str, Any], client: WebCl
     action = reply_action(str(event.get("text", "")))
     if action is None:
         return
-    stored = alerting.service.alerts.find_by_message(str(thread_ts))
-    if stored is None:
-        return
     channel = str(event.get("channel", ""))
     refusal = services.responder_refusal(user, channel)
+    stored = alerting.service.alerts.find_by_message(str(thread_ts))
+    # "ack" in any other thread is conversation, so only an alert's thread gets an answer; the
+    # user sees that thread in the channel already, so the answer reveals nothing new.
+    if stored is None:
+        return
     if refusal is not None:
         t = services.catalog_for(user)
         try:

@@ -1,0 +1,76 @@
+"""Replay protection for HTTP mode: a signed request is accepted once.
+
+Slack's signature covers the timestamp and the body, and bolt accepts it for five minutes either
+side of now (https://docs.slack.dev/authentication/verifying-requests-from-slack/). Within that
+window a captured request could be sent again; this remembers each accepted signature until its
+timestamp leaves the window. Only signatures bolt has verified are stored, so memory grows with
+Slack's own traffic, never with an attacker's. The store is per process: replicas behind a load
+balancer would need a shared one (the database).
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from slack_bolt import BoltRequest, BoltResponse
+
+logger = logging.getLogger(__name__)
+# slack_sdk's SignatureVerifier accepts |now - timestamp| <= 300 s; one second more for rounding.
+WINDOW_S = 300 + 1
+
+
+class SeenSignatures:
+    """Signatures already accepted, each kept until its timestamp is too old to verify."""
+
+    def __init__(self, window_s: float = WINDOW_S, clock: Callable[[], float] = time.time) -> None:
+        self._window_s = window_s
+        self._clock = clock
+        self._seen: set[str] = set()
+        self._expiry: list[tuple[float, str]] = []
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def first_time(self, signature: str, timestamp: int) -> bool:
+        """True (and remembered) the first time; False for a replay."""
+        with self._lock:
+            now = self._clock()
+            while self._expiry and self._expiry[0][0] < now:
+                self._seen.discard(heapq.heappop(self._expiry)[1])
+            if signature in self._seen:
+                return False
+            self._seen.add(signature)
+            heapq.heappush(self._expiry, (timestamp + self._window_s, signature))
+            return True
+
+
+Middleware = Callable[[BoltRequest, BoltResponse, Callable[[], None]], BoltResponse]
+
+
+def replay_guard(seen: SeenSignatures) -> Middleware:
+    """A global bolt middleware that refuses replays; bolt runs it after verifying signatures."""
+
+    def refuse_replays(
+        req: BoltRequest, resp: BoltResponse, next: Callable[[], None]
+    ) -> BoltResponse:
+        signature = _header(req, "x-slack-signature")
+        timestamp = _header(req, "x-slack-request-timestamp")
+        # Socket Mode requests carry no signature: Slack's WebSocket is authenticated instead.
+        signed = req.mode != "socket_mode" and signature is not None and timestamp is not None
+        if signed and not seen.first_time(str(signature), int(str(timestamp))):
+            logger.warning("refused a replayed request (its signature was already accepted)")
+            return BoltResponse(status=401, body="")
+        next()
+        return resp
+
+    return refuse_replays
+
+
+def _header(req: BoltRequest, name: str) -> str | None:
+    values = req.headers.get(name) or []
+    return values[0] if values else None

@@ -1,0 +1,86 @@
+"""Replay protection: a signed request is accepted once within Slack's five-minute window; the
+memory it takes is given back as signatures age out of that window."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from bot.slack.replay import WINDOW_S, SeenSignatures
+from tests.bot.conftest import SIGNING_SECRET, Bot
+from tests.support.slack_api import SlackStandIn
+from tests.support.slack_signing import block_action_body, post, sign, slash_command_body
+
+pytestmark = pytest.mark.timeout(60)
+NOW = 1_800_000_000.0
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_signature_is_new_once_and_again_after_its_timestamp_leaves_the_window() -> None:
+    clock = FakeClock()
+    seen = SeenSignatures(clock=clock)
+    assert seen.first_time("v0=a", int(NOW))
+    assert not seen.first_time("v0=a", int(NOW))
+    clock.now = NOW + WINDOW_S - 0.5
+    assert not seen.first_time("v0=a", int(NOW))  # bolt would still accept its timestamp
+    clock.now = NOW + WINDOW_S + 0.5
+    assert seen.first_time("v0=a", int(NOW))  # bolt refuses it as stale by now anyway
+
+
+def test_memory_is_bounded_by_the_signatures_of_the_last_window() -> None:
+    clock = FakeClock()
+    seen = SeenSignatures(clock=clock)
+    for second in range(3 * int(WINDOW_S)):
+        clock.now = NOW + second
+        for n in range(10):
+            assert seen.first_time(f"v0={second}-{n}", int(clock.now))
+    assert len(seen) <= 10 * (int(WINDOW_S) + 1)
+
+
+def test_of_parallel_copies_of_one_request_exactly_one_is_accepted() -> None:
+    seen = SeenSignatures()
+    results: list[bool] = []
+    start = threading.Barrier(16)
+
+    def race() -> None:
+        start.wait()
+        results.append(seen.first_time("v0=same", int(time.time())))
+
+    racers = [threading.Thread(target=race) for _ in range(16)]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join(timeout=10)
+    assert sorted(results) == [False] * 15 + [True]
+
+
+def test_a_replayed_slash_command_is_refused_and_starts_no_second_check(
+    stand_in: SlackStandIn, bot: Bot, http_url: str
+) -> None:
+    body = slash_command_body(text="fs01", response_url=stand_in.response_url())
+    headers = sign(SIGNING_SECRET, body)
+    assert post(http_url, body, headers)[0] == 200
+    assert [post(http_url, body, headers)[0] for _ in range(3)] == [401] * 3
+    stand_in.wait_for_response(1, timeout=20)
+    time.sleep(0.3)  # a second check, had one started, would have contacted fs01 by now
+    assert len(bot.contacted) == 1
+
+
+def test_a_replayed_button_press_is_refused_but_the_same_body_signed_anew_is_not(
+    stand_in: SlackStandIn, bot: Bot, http_url: str
+) -> None:
+    body = block_action_body("recheck", value="nosuch", response_url=stand_in.response_url())
+    first = sign(SIGNING_SECRET, body, timestamp=int(time.time()) - 1)
+    assert post(http_url, body, first)[0] == 200
+    assert post(http_url, body, first)[0] == 401
+    # Slack signs each retry anew: a new timestamp makes a new signature, which is accepted.
+    assert post(http_url, body, sign(SIGNING_SECRET, body))[0] == 200
