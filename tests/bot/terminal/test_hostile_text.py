@@ -137,3 +137,39 @@ def test_an_error_sentence_quoting_outside_text_is_shown_inert(run: Run, tmp_pat
     assert result.returncode == 3
     assert "\x1b" not in result.stderr
     assert "\\x1b]0;pwned\\x07.json" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        (("volumes", 1, "letter"), "D:'; Remove-Item -Recurse -Force C:\\Windows; '"),
+        (("volumes", 1, "letter"), 'D:" & calc & "'),
+        (("volumes", 1, "letter"), "D:\r\nRemove-Item C:\\"),
+        (("volumes", 1, "name"), "D:\\\nOK - all fine"),
+    ],
+)
+def test_a_snapshot_carrying_a_command_is_refused_by_the_real_cli(
+    run: Run, tmp_path: Path, where: tuple[str, int, str], value: str
+) -> None:
+    """What Windows cannot produce never reaches a fix tip: one sentence naming the field."""
+    document = json.loads((FIXTURES / "snapshots" / "seed-incident.json").read_text("utf-8"))
+    section, index, field = where
+    document[section][index][field] = value
+    path = tmp_path / "evil.json"
+    path.write_text(json.dumps(document), "utf-8")
+    result = run("evaluate", str(path))
+    assert result.returncode == 3
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"backupcheck: {path}: the snapshot is invalid at {section}[{index}].")
+    assert "Remove-Item" not in result.stdout
+
+
+def test_a_network_target_path_carrying_a_command_is_refused(run: Run, tmp_path: Path) -> None:
+    document = json.loads((FIXTURES / "snapshots" / "network-target.json").read_text("utf-8"))
+    document["backup"]["target"]["path"] = '\\\\nas01\\backup" & powershell -enc AAAA & "'
+    path = tmp_path / "evil.json"
+    path.write_text(json.dumps(document), "utf-8")
+    result = run("evaluate", str(path))
+    assert result.returncode == 3
+    assert "the snapshot is invalid at backup.target.path" in result.stderr
