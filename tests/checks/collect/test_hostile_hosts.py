@@ -52,8 +52,11 @@ def _vm_hwm(pid: int) -> int:
 
 
 def run_measured(tmp_path: Path, *args: str, timeout: float = 60) -> Measured:
-    """Run backupcheck, sampling VmHWM until it exits; wait4's ru_maxrss covers the last
-    moments the samples miss."""
+    """Run backupcheck, sampling its VmHWM until it exits.
+
+    Not wait4's ru_maxrss: Linux carries the forking parent's high-water mark (this test
+    process, hundreds of MB in a full run) into the child across exec.
+    """
     environment = {k: v for k, v in os.environ.items() if k != "BACKUPCHECK_CONFIG"}
     environment.update({"COLUMNS": "160", "NO_COLOR": "1"}, **ENVIRON)
     out, err = tmp_path / "stdout", tmp_path / "stderr"
@@ -64,7 +67,7 @@ def run_measured(tmp_path: Path, *args: str, timeout: float = 60) -> Measured:
         )
         peak = 0
         while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            pid, status = os.waitpid(process.pid, os.WNOHANG)
             if pid:
                 break
             peak = max(peak, _vm_hwm(process.pid))
@@ -72,7 +75,7 @@ def run_measured(tmp_path: Path, *args: str, timeout: float = 60) -> Measured:
                 process.kill()
                 process.wait()
                 pytest.fail(f"backupcheck {' '.join(args)} did not exit within {timeout} s")
-            time.sleep(0.02)
+            time.sleep(0.01)
     elapsed = time.monotonic() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     return Measured(
@@ -80,7 +83,7 @@ def run_measured(tmp_path: Path, *args: str, timeout: float = 60) -> Measured:
         out.read_text(encoding="utf-8"),
         err.read_text(encoding="utf-8"),
         elapsed,
-        max(peak, usage.ru_maxrss * 1024),
+        peak,
     )
 
 
@@ -135,7 +138,7 @@ def test_a_hostile_host_is_one_sentence_and_the_run_ends_in_time_and_memory(
     assert "internal error" not in result.stdout
     assert PASSWORD not in result.stdout + result.stderr
     assert result.elapsed < DEADLINE_S + 2 + STARTUP_S, result.elapsed
-    assert result.peak_rss < PEAK_RSS_BOUND, result.peak_rss
+    assert 0 < result.peak_rss < PEAK_RSS_BOUND, result.peak_rss
 
 
 def test_a_failed_shell_delete_keeps_the_snapshot_already_read(
