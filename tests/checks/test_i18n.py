@@ -90,7 +90,7 @@ def test_a_time_shows_in_the_given_zone_with_its_abbreviation(en: Catalog, ja: C
         ("Asia/Kathmandu", "(UTC+05:45)"),
         ("America/Sao_Paulo", "(UTC-03:00)"),
         (timezone(timedelta(hours=-3, minutes=-30)), "(UTC-03:30)"),  # as a server reported it
-        (timezone.utc, "UTC"),
+        (UTC, "UTC"),
     ],
 )
 def test_a_zone_without_an_abbreviation_shows_its_offset(zone: str | tzinfo, label: str) -> None:
