@@ -5,10 +5,11 @@ from __future__ import annotations
 import string
 import tomllib
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Literal, get_args
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from babel.numbers import format_decimal
@@ -94,8 +95,34 @@ class Catalog:
             value = -(-int(n_bytes * 10) // unit) / 10
         return f"{self.number(value)} {name}"
 
-    def datetime(self, moment: datetime) -> str:
-        """A date and time as this locale writes it, in the moment's own time zone."""
-        return str(
-            format_datetime(moment, format="medium", tzinfo=moment.tzinfo, locale=self._locale)
-        )
+    def datetime(self, moment: datetime, zone: tzinfo | str | None = None) -> str:
+        """A date and time as this locale writes it, with its zone's label: in `zone` (a tzinfo
+        or an IANA name) when given, else in the moment's own zone (UTC when it has none).
+
+        Every renderer shows times through here, so the terminal and Slack agree."""
+        shown = in_zone(moment, zone)
+        text = format_datetime(shown, format="medium", tzinfo=shown.tzinfo, locale=self._locale)
+        return f"{text} {zone_label(shown)}"
+
+
+def in_zone(moment: datetime, zone: tzinfo | str | None = None) -> datetime:
+    """The same instant in `zone` (an IANA name or a tzinfo); a naive moment is taken as UTC."""
+    aware = moment if moment.utcoffset() is not None else moment.replace(tzinfo=UTC)
+    if zone is None:
+        return aware
+    return aware.astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone)
+
+
+def zone_label(moment: datetime) -> str:
+    """The zone of an aware moment as people read it: its abbreviation (JST, EST, CEST, UTC), or
+    its offset in parentheses, (UTC+05:45), where the zone has no letters for it (tzdata writes
+    Dubai's as +04) or only an offset is known (a server reports its time with one)."""
+    name = moment.tzname() or ""
+    if name.isascii() and name.isalpha():
+        return name
+    offset = moment.utcoffset() or timedelta(0)
+    if not offset:
+        return "UTC"
+    minutes = abs(offset) // timedelta(minutes=1)
+    sign = "+" if offset > timedelta(0) else "-"
+    return f"(UTC{sign}{minutes // 60:02d}:{minutes % 60:02d})"

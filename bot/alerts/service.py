@@ -129,7 +129,7 @@ class AlertService:
             "checked",
             actor,
             now,
-            self.zone(server.name),
+            self.configured_zone(server.name),
         )
         if effects:
             logger.info(
@@ -230,13 +230,18 @@ class AlertService:
             changed = True
             return transition, stored.report
 
-        self.alerts.apply(server, window_at, decide, self._t, kind, user, now, self.zone(server))
+        zone = self.configured_zone(server)
+        self.alerts.apply(server, window_at, decide, self._t, kind, user, now, zone)
         return Outcome(changed=changed, found=found)
 
     def zone(self, server: str) -> tzinfo:
-        """The server's time zone, in which people read its alert's times."""
+        """The server's time zone, in which people read its times (UTC when not configured)."""
+        return self.configured_zone(server) or UTC
+
+    def configured_zone(self, server: str) -> tzinfo | None:
+        """The server's configured time zone; None lets its alert use the offset it reported."""
         found = self.inventory.find(server)
-        return ZoneInfo(found.timezone) if found and found.timezone else UTC
+        return ZoneInfo(found.timezone) if found and found.timezone else None
 
 
 def _noting(decide: Decide, effects: list[str]) -> Decide:

@@ -19,6 +19,7 @@ from bot.storage.models import Alert as AlertRow
 from bot.storage.models import AlertEvent, OutboxMessage
 from checks.i18n import Catalog
 from checks.report import Report, Status
+from checks.windows import server_zone
 
 
 @dataclass(frozen=True)
@@ -106,13 +107,16 @@ class AlertStore:
         kind: str,
         actor: str | None,
         now: datetime,
-        zone: tzinfo = UTC,
+        zone: tzinfo | None = None,
     ) -> int | None:
         """Decide the transition from the alert as stored right now, and store it with its
         audit entry and its Slack messages, all in one transaction. Returns the alert's id.
 
         Deciding inside the transaction (with the row locked) means two people pressing
-        buttons, or a person and the escalation job, never overwrite each other."""
+        buttons, or a person and the escalation job, never overwrite each other.
+
+        Times are shown in `zone`, the server's configured zone; without one, in the offset the
+        server reported its next backup with (so every message of an alert uses one zone)."""
         with self._lock, self._sessions.begin() as session:
             row = _find(session, server, window_at, for_update=True)
             decided = decide(_stored(row) if row is not None else None)
@@ -146,7 +150,7 @@ class AlertStore:
             post = f"alert-{row.id}/post"
             if Effect.POST_ALERT in transition.effects and self._crowded(session, alert):
                 row.digest_key = digest_key(alert.window_at)
-            shown = in_zone(alert, zone)
+            shown = in_zone(alert, zone or server_zone(None, report.next_backup_at))
             thread = row.digest_key or post
             if row.digest_key is not None and transition.effects:
                 # First, so the digest is posted before the entries that go in its thread.
@@ -171,7 +175,7 @@ class AlertStore:
         kind: str,
         actor: str | None,
         now: datetime,
-        zone: tzinfo = UTC,
+        zone: tzinfo | None = None,
     ) -> int | None:
         """Store a transition decided beforehand (tests and tools; the service uses apply)."""
         alert = transition.alert
@@ -232,7 +236,10 @@ class AlertStore:
                 payload["thread_ts_of"] = thread
             return [("chat.postMessage", payload)]
         if effect is Effect.POST_DETAILS:
-            blocks = [b.to_dict() for b in report_blocks(c.report, c.t)]
+            # The details name the alert's window as the next backup, in the alert's zone: the
+            # server's own schedule may say otherwise, and the message and thread must agree.
+            window = c.alert.window_at
+            blocks = [b.to_dict() for b in report_blocks(c.report, c.t, window.tzinfo, window)]
             return [
                 (
                     "chat.postMessage",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Protocol
 
 from slack_sdk.models.blocks import (
@@ -20,7 +20,7 @@ from slack_sdk.models.blocks import (
 from bot.display import visible
 from checks.i18n import Catalog
 from checks.report import Finding, Report, Status, Tip, VolumeReport
-from checks.windows import Window
+from checks.windows import Window, server_zone
 
 
 class Silenced(Protocol):
@@ -70,15 +70,21 @@ def clip(text: str, limit: int = MAX_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def report_blocks(report: Report, t: Catalog) -> list[Block]:
-    """A host's report: verdict, volumes, findings with tips, a Re-check button, when."""
+def report_blocks(
+    report: Report, t: Catalog, zone: tzinfo | None = None, window_at: datetime | None = None
+) -> list[Block]:
+    """A host's report: verdict, volumes, findings with tips, a Re-check button, when.
+
+    Times are in `zone` (default: the zone the server reported); `window_at`, an alert's
+    window, is shown as the next backup, so that an alert and its details name one time."""
+    shown = zone or server_zone(None, report.next_backup_at)
     status = t.text(f"status.{report.status.value}")
     head: list[Block] = [
         # A header is plain_text: no markup to escape, but control characters are still shown.
         HeaderBlock(
             text=clip(f"{EMOJI[report.status]} {visible(report.host)}: {status}", MAX_HEADER)
         ),
-        SectionBlock(text=mrkdwn(clip(_summary(report, t)))),
+        SectionBlock(text=mrkdwn(clip(_summary(report, t, shown, window_at)))),
     ]
     tail: list[Block] = [
         ActionsBlock(
@@ -91,7 +97,9 @@ def report_blocks(report: Report, t: Catalog) -> list[Block]:
             ]
         ),
         ContextBlock(
-            elements=[mrkdwn(t.text("report.checked_at", when=t.datetime(report.checked_at)))]
+            elements=[
+                mrkdwn(t.text("report.checked_at", when=t.datetime(report.checked_at, shown)))
+            ]
         ),
     ]
     findings = _finding_blocks(report.findings, t, FINDINGS_BUDGET)
@@ -105,16 +113,17 @@ def report_blocks(report: Report, t: Catalog) -> list[Block]:
     return head + body + tail
 
 
-def _summary(report: Report, t: Catalog) -> str:
+def _summary(report: Report, t: Catalog, zone: tzinfo, window_at: datetime | None) -> str:
     emoji = EMOJI[report.status]
     top = next((f for f in report.findings if f.severity is report.status), None)
     if report.status is Status.OK or top is None:
         line = t.text("slack.all_ok")
     else:
         line = escape(top.message)
+    nxt = window_at or report.next_backup_at
     when = (
-        t.text("report.next_backup", when=t.datetime(report.next_backup_at))
-        if report.next_backup_at
+        t.text("report.next_backup", when=t.datetime(nxt, zone))
+        if nxt
         else t.text("report.no_next_backup")
     )
     return f"{emoji} {line}\n{when}"

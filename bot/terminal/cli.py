@@ -7,7 +7,8 @@ import logging
 import os
 import re
 import sys
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -20,21 +21,20 @@ from bot.display import inert_json
 from bot.health import ask_health
 from bot.i18n import catalog
 from bot.logs import configure_logging, known_secrets
-from bot.terminal.console import PROGRAM, UNKNOWN_EXIT, fail, progress_bar, say
+from bot.terminal.console import PROGRAM, UNKNOWN_EXIT, fail, run_fleet, say
 from bot.terminal.doctor.run import run_doctor
 from bot.terminal.nagios import render_nagios, render_nagios_fleet
-from bot.terminal.render import print_report, summary_table, windows_table
+from bot.terminal.render import print_report, summary_table
+from bot.terminal.windows import show_windows
 from checks.collect.errors import CollectError
 from checks.collect.local import LocalCollector
-from checks.collect.winrm import winrm_collect
 from checks.evaluate import evaluate, unknown_report
-from checks.fleet import check_fleet
 from checks.i18n import Catalog, Lang
 from checks.inventory import SERVER_NAME_PATTERN, Server
 from checks.json_text import MAX_DOCUMENT_BYTES
 from checks.report import Report, reports_json, worst
 from checks.snapshot import InvalidSnapshot, Snapshot, parse_snapshot
-from checks.windows import plan_windows
+from checks.windows import server_zone
 
 app = typer.Typer(
     name=PROGRAM,
@@ -105,31 +105,29 @@ def check(
             fail(t.text("error.local_alone"))
         _emit(_check_local(t), output, t)
     targets = _targets(settings, servers or [], all_servers, t)
-    reports = _run_fleet(settings, targets, t)
+    reports = run_fleet(settings, targets, t)
+    # Times in each server's zone: its configured timezone, else the offset it reported.
+    pairs = zip(targets, reports, strict=True)
+    zones = {r.host: server_zone(server, r.next_backup_at) for server, r in pairs}
     if len(reports) == 1 and output is not OutputFormat.JSON:
-        _emit(reports[0], output, t)
-    _emit_many(reports, output, t)
+        _emit(reports[0], output, t, zones.get(reports[0].host))
+    _emit_many(reports, output, t, zones)
 
 
 @app.command()
-def windows(lang: LangOption = None, config: ConfigOption = None) -> None:
-    """Show each server's next backup and when backupcheck checks it, soonest first."""
+def windows(
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Ask every server for its schedule now (slower).")
+    ] = False,
+    lang: LangOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Show each server's next backup and scheduled check, soonest first, from the config and
+    the bot's stored plan: no server is contacted unless --refresh."""
     settings, t = _settings(lang, config)
     targets = _targets(settings, [], True, t)
-    reports = _run_fleet(settings, targets, t)
-    Console().print(windows_table(plan_windows(targets, reports), t))
-
-
-def _run_fleet(settings: Config, targets: list[Server], t: Catalog) -> list[Report]:
-    """Check servers with a progress bar on stderr (when it is a terminal)."""
-    with progress_bar() as bar:
-        task = bar.add_task(t.text("progress.checking"), total=len(targets))
-        return check_fleet(
-            targets,
-            winrm_collect(settings, os.environ),
-            t,
-            progress=lambda report: bar.advance(task),
-        )
+    check = (lambda: run_fleet(settings, targets, t)) if refresh else None
+    show_windows(settings, targets, t, Console(), check)
 
 
 def _check_local(t: Catalog) -> Report:
@@ -272,23 +270,25 @@ def _settings(lang: LangChoice | None, config_path: Path | None) -> tuple[Config
     return config, catalog(chosen)
 
 
-def _emit(report: Report, output: OutputFormat, t: Catalog) -> NoReturn:
+def _emit(report: Report, output: OutputFormat, t: Catalog, zone: tzinfo | None = None) -> NoReturn:
     if output is OutputFormat.JSON:
         typer.echo(inert_json(report.to_json()))
     elif output is OutputFormat.NAGIOS:
         typer.echo(render_nagios(report, t))
     else:
-        print_report(report, t, Console())
+        print_report(report, t, Console(), zone)
     raise typer.Exit(report.status.exit_code)
 
 
-def _emit_many(reports: list[Report], output: OutputFormat, t: Catalog) -> NoReturn:
+def _emit_many(
+    reports: list[Report], output: OutputFormat, t: Catalog, zones: Mapping[str, tzinfo]
+) -> NoReturn:
     if output is OutputFormat.JSON:
         typer.echo(inert_json(reports_json(reports)))
     elif output is OutputFormat.NAGIOS:
         typer.echo(render_nagios_fleet(reports, t))
     else:
-        Console().print(summary_table(reports, t))
+        Console().print(summary_table(reports, t, zones))
     raise typer.Exit(worst([r.status for r in reports]).exit_code)
 
 

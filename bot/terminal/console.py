@@ -1,15 +1,22 @@
-"""What every terminal command shares: one-sentence errors on stderr and the progress bar."""
+"""What every terminal command shares: one-sentence errors on stderr, and checks of many
+servers with a progress bar."""
 
 from __future__ import annotations
 
+import os
 from typing import NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from bot.config import Config
 from bot.display import visible
-from checks.report import Status
+from checks.collect.winrm import winrm_collect
+from checks.fleet import check_fleet
+from checks.i18n import Catalog
+from checks.inventory import Server
+from checks.report import Report, Status
 
 PROGRAM = "backupcheck"
 UNKNOWN_EXIT = Status.UNKNOWN.exit_code
@@ -27,6 +34,18 @@ def progress_bar() -> Progress:
         transient=True,
         disable=not console.is_terminal,
     )
+
+
+def run_fleet(settings: Config, targets: list[Server], t: Catalog) -> list[Report]:
+    """Check servers with a progress bar on stderr (when it is a terminal)."""
+    with progress_bar() as bar:
+        task = bar.add_task(t.text("progress.checking"), total=len(targets))
+        return check_fleet(
+            targets,
+            winrm_collect(settings, os.environ),
+            t,
+            progress=lambda report: bar.advance(task),
+        )
 
 
 def fail(sentence: str) -> NoReturn:

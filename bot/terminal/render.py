@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from rich.console import Console, Group, RenderableType
+from collections.abc import Mapping, Sequence
+from datetime import tzinfo
+
+from rich.console import Console, RenderableType
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 from bot.display import visible
 from checks.i18n import Catalog
-from checks.report import Report, Status, VolumeReport
-from checks.windows import Window
+from checks.report import Command, Report, Status, VolumeReport
+from checks.windows import Window, server_zone
 
+COMMAND_INDENT = "    "
 STATUS_STYLE = {
     Status.OK: "bold green",
     Status.WARNING: "bold yellow",
@@ -21,26 +25,31 @@ STATUS_STYLE = {
 }
 
 
-def print_report(report: Report, t: Catalog, console: Console) -> None:
-    """The report for people; the verdict stays on one line so it can be grepped."""
-    console.print(render_body(report, t))
+def print_report(report: Report, t: Catalog, console: Console, zone: tzinfo | None = None) -> None:
+    """The report for people, its times in `zone` (default: the zone the server reported).
+
+    Commands and the verdict are printed unwrapped: a command wrapped mid-argument cannot be
+    pasted, and the verdict stays on one line so that it can be grepped."""
+    for part in report_parts(report, t, zone):
+        console.print(part, soft_wrap=isinstance(part, Text) and bool(part.no_wrap))
     console.print(verdict_line(report, t), soft_wrap=True)
 
 
-def render_body(report: Report, t: Catalog) -> RenderableType:
+def report_parts(report: Report, t: Catalog, zone: tzinfo | None = None) -> list[RenderableType]:
     """Everything above the verdict: the volume table, findings with tips, dates."""
+    shown = zone or server_zone(None, report.next_backup_at)
     parts: list[RenderableType] = []
     if report.volumes:
         parts.append(volume_table(report, t))
     parts += _findings(report, t)
     when = (
-        t.text("report.next_backup", when=t.datetime(report.next_backup_at))
+        t.text("report.next_backup", when=t.datetime(report.next_backup_at, shown))
         if report.next_backup_at
         else t.text("report.no_next_backup")
     )
-    checked = t.text("report.checked_at", when=t.datetime(report.checked_at))
+    checked = t.text("report.checked_at", when=t.datetime(report.checked_at, shown))
     parts.append(Text(when + t.text("tip.sentence_separator") + checked, style="dim"))
-    return Group(*parts)
+    return parts
 
 
 def volume_table(report: Report, t: Catalog) -> Table:
@@ -124,17 +133,35 @@ def _findings(report: Report, t: Catalog) -> list[RenderableType]:
         parts.append(line)
         for tip in finding.tips:
             parts.append(Padding(Text("→ " + visible(tip.text)), (0, 0, 0, 2)))
-            for command in tip.commands:
-                prompt = "PS> " if command.shell == "powershell" else "> "
-                cmd = Text(prompt + visible(command.text), style="bold cyan")
-                if command.elevated:
-                    cmd.append(f"   ({t.text('report.elevated')})", style="dim")
-                parts.append(Padding(cmd, (0, 0, 0, 4)))
+            parts += command_lines(tip.commands, t)
     return parts
 
 
-def summary_table(reports: list[Report], t: Catalog) -> Table:
-    """One row per host, worst first: status, the worst finding, and the next backup."""
+def command_lines(commands: Sequence[Command], t: Catalog) -> list[Text]:
+    """Each command alone on its line, under a line that says in which shell and whether as
+    administrator (once for consecutive commands that share both).
+
+    A command's line holds nothing but the command (no prompt: pasted into PowerShell,
+    `PS> x` would run Get-Process into a file named x), and no_wrap marks it for print_report
+    to print unwrapped and uncropped, whatever the terminal's width."""
+    lines: list[Text] = []
+    previous: tuple[str, bool] | None = None
+    for command in commands:
+        if (command.shell, command.elevated) != previous:
+            shell = t.text(f"report.shell_{command.shell}")
+            if command.elevated:
+                shell += f" ({t.text('report.elevated')})"
+            lines.append(Text(f"{COMMAND_INDENT}{shell}:", style="dim"))
+            previous = (command.shell, command.elevated)
+        lines.append(Text(COMMAND_INDENT + visible(command.text), style="bold cyan", no_wrap=True))
+    return lines
+
+
+def summary_table(
+    reports: list[Report], t: Catalog, zones: Mapping[str, tzinfo] | None = None
+) -> Table:
+    """One row per host, worst first: status, the worst finding, and the next backup (in the
+    host's zone from `zones`, else the zone it reported)."""
     table = Table(title=t.text("summary.title", count=len(reports)), title_justify="left")
     table.add_column(t.text("summary.host"), overflow="fold")
     table.add_column(t.text("table.status"), no_wrap=True)
@@ -142,27 +169,46 @@ def summary_table(reports: list[Report], t: Catalog) -> Table:
     table.add_column(t.text("summary.next_backup"))
     for report in sorted(reports, key=lambda r: (-r.status.rank, r.host.casefold())):
         top = next((f for f in report.findings if f.severity is report.status), None)
+        nxt = report.next_backup_at
+        zone = (zones or {}).get(report.host)
         table.add_row(
             plain(report.host),
             status_text(report.status, t),
             plain(top.message if top else ""),
-            t.datetime(report.next_backup_at) if report.next_backup_at else t.text("table.none"),
+            t.datetime(nxt, zone) if nxt else t.text("table.none"),
         )
     return table
 
 
-def windows_table(windows: list[Window], t: Catalog) -> Table:
-    """Each server's next backup and check time, soonest first."""
-    table = Table(title=t.text("windows.title"), title_justify="left")
-    for key in ("server", "next_backup", "check_at"):
-        table.add_column(t.text(f"windows.{key}"))
+def windows_table(windows: list[Window], t: Catalog, caption: str | None = None) -> Table:
+    """Each server's next backup and scheduled check, soonest first, in the server's zone, and
+    where each time comes from (or why it is not known)."""
+    table = Table(
+        title=t.text("windows.title"), title_justify="left", caption=caption, caption_justify="left"
+    )
+    table.add_column(t.text("windows.server"), overflow="fold")
+    table.add_column(t.text("windows.next_backup"), no_wrap=True)
+    table.add_column(t.text("windows.check_at"), no_wrap=True)
+    table.add_column(t.text("windows.note"), overflow="fold")
     for window in windows:
         if window.next_backup_at is None or window.check_at is None:
-            table.add_row(
-                plain(window.server), t.text("windows.unknown"), plain(window.reason or "")
-            )
+            why = window.reason or t.text("windows.unknown_until_checked")
+            none = t.text("table.none")
+            table.add_row(plain(window.server), t.text("windows.unknown"), none, plain(why))
         else:
             table.add_row(
-                plain(window.server), t.datetime(window.next_backup_at), t.datetime(window.check_at)
+                plain(window.server),
+                t.datetime(window.next_backup_at),
+                t.datetime(window.check_at),
+                window_source(window, t),
             )
     return table
+
+
+def window_source(window: Window, t: Catalog) -> str:
+    """Where a window's time comes from, in words."""
+    if window.source == "config":
+        return t.text("windows.from_config")
+    if window.reported_at is not None:
+        return t.text("windows.from_server", when=t.datetime(window.reported_at))
+    return ""

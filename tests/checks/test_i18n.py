@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.i18n import LOCALE_DIRECTORIES
-from checks.i18n import Catalog, MissingMessage, catalog_keys, placeholders
+from checks.i18n import Catalog, MissingMessage, catalog_keys, placeholders, zone_label
 from checks.units import GB, MB
 
 JST = timezone(timedelta(hours=9))
@@ -63,9 +64,43 @@ def test_sizes_are_binary_and_amounts_to_free_round_up(
 
 def test_dates_read_as_each_language_writes_them(en: Catalog, ja: Catalog) -> None:
     moment = datetime(2026, 11, 24, 21, 0, tzinfo=JST)
-    assert en.datetime(moment) == "Nov 24, 2026, 9:00:00\u202fPM"
-    assert ja.datetime(moment) == "2026/11/24 21:00:00"
-    assert en.datetime(moment.astimezone(UTC)) == "Nov 24, 2026, 12:00:00\u202fPM"
+    assert en.datetime(moment) == "Nov 24, 2026, 9:00:00\u202fPM (UTC+09:00)"
+    assert ja.datetime(moment) == "2026/11/24 21:00:00 (UTC+09:00)"
+    assert en.datetime(moment.astimezone(UTC)) == "Nov 24, 2026, 12:00:00\u202fPM UTC"
+
+
+def test_a_time_shows_in_the_given_zone_with_its_abbreviation(en: Catalog, ja: Catalog) -> None:
+    moment = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    assert en.datetime(moment, "Asia/Tokyo") == "Nov 24, 2026, 9:00:00\u202fPM JST"
+    assert ja.datetime(moment, ZoneInfo("Asia/Tokyo")) == "2026/11/24 21:00:00 JST"
+    # New York leaves summer time on 2026-11-01: the same wall-clock time, a new abbreviation.
+    assert en.datetime(datetime(2026, 10, 31, 1, 0, tzinfo=UTC), "America/New_York") == (
+        "Oct 30, 2026, 9:00:00\u202fPM EDT"
+    )
+    assert en.datetime(datetime(2026, 11, 2, 2, 0, tzinfo=UTC), "America/New_York") == (
+        "Nov 1, 2026, 9:00:00\u202fPM EST"
+    )
+
+
+@pytest.mark.parametrize(
+    ("zone", "label"),
+    [
+        ("Asia/Dubai", "(UTC+04:00)"),  # tzdata has no letters for it: "+04"
+        ("America/St_Johns", "NST"),
+        ("Asia/Kathmandu", "(UTC+05:45)"),
+        ("America/Sao_Paulo", "(UTC-03:00)"),
+        (timezone(timedelta(hours=-3, minutes=-30)), "(UTC-03:30)"),  # as a server reported it
+        (UTC, "UTC"),
+    ],
+)
+def test_a_zone_without_an_abbreviation_shows_its_offset(zone: str | tzinfo, label: str) -> None:
+    moment = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+    shown = moment.astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone)
+    assert zone_label(shown) == label
+
+
+def test_a_naive_moment_is_taken_as_utc(en: Catalog) -> None:
+    assert en.datetime(datetime(2026, 11, 24, 12, 0)) == "Nov 24, 2026, 12:00:00\u202fPM UTC"
 
 
 def test_numbers_use_the_locale_grouping(ja: Catalog) -> None:

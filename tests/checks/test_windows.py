@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from checks.evaluate import evaluate, unknown_report
 from checks.i18n import Catalog
 from checks.inventory import Inventory, Server
 from checks.snapshot import Snapshot
-from checks.windows import configured_window, next_window, plan_windows
+from checks.windows import (
+    configured_window,
+    known_windows,
+    next_window,
+    plan_windows,
+    server_zone,
+)
 
 JST = timezone(timedelta(hours=9))
 
@@ -91,3 +98,54 @@ def test_configured_times_win_over_the_servers_own_schedule() -> None:
     assert next_window(server, now + timedelta(hours=2), now) == datetime(
         2026, 11, 24, 23, 30, tzinfo=UTC
     )
+
+
+def test_a_configured_window_is_shown_in_the_servers_zone_not_in_utc(
+    load_snapshot: Callable[[str], Snapshot], now: datetime, en: Catalog
+) -> None:
+    server = _server(backup_times=["21:00"], timezone="Asia/Tokyo")
+    report = evaluate(load_snapshot("seed-incident"), now, en)
+    (window,) = plan_windows([server], [report])
+    assert window.next_backup_at is not None
+    assert window.check_at is not None
+    assert window.source == "config"
+    assert window.next_backup_at.tzinfo == ZoneInfo("Asia/Tokyo")
+    assert window.next_backup_at.hour == 21
+    assert en.datetime(window.check_at).endswith("8:00:00\u202fPM JST")
+
+
+def test_known_windows_come_from_the_config_or_the_stored_schedule_without_a_check() -> None:
+    now = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+    asked = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
+    servers = Inventory.model_validate(
+        {
+            "servers": [
+                {"name": "cfg", "address": "a", "backup_times": ["22:00"], "timezone": "UTC"},
+                {"name": "seen", "address": "b", "timezone": "Asia/Tokyo"},
+                {"name": "stale", "address": "c"},
+                {"name": "never", "address": "d"},
+            ]
+        }
+    ).resolved()
+    discovered = {
+        "seen": (datetime(2026, 11, 24, 12, 0, tzinfo=UTC), asked),
+        "stale": (now - timedelta(hours=1), asked),  # its run has passed: not known any more
+    }
+    seen, cfg, *unknown = known_windows(servers, discovered, now)
+    assert (seen.server, seen.source, seen.reported_at) == ("seen", "server", asked)
+    assert seen.next_backup_at == datetime(2026, 11, 24, 21, 0, tzinfo=JST)
+    assert str(seen.next_backup_at.tzinfo) == "Asia/Tokyo"
+    assert seen.check_at == datetime(2026, 11, 24, 20, 0, tzinfo=JST)
+    assert (cfg.source, cfg.next_backup_at) == ("config", datetime(2026, 11, 24, 22, tzinfo=UTC))
+    assert [(w.server, w.next_backup_at, w.reason) for w in unknown] == [
+        ("never", None, None),
+        ("stale", None, None),
+    ]
+
+
+def test_the_servers_zone_is_configured_else_reported_else_utc() -> None:
+    reported = datetime(2026, 11, 24, 21, 0, tzinfo=JST)
+    assert server_zone(_server(timezone="Europe/Berlin"), reported) == ZoneInfo("Europe/Berlin")
+    assert server_zone(_server(), reported) == JST
+    assert server_zone(_server(), None) == UTC
+    assert server_zone(None, None) == UTC

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
 from checks.inventory import Server
-from checks.windows import next_window
+from checks.windows import jitter_for, next_window
+
+# jitter_for lives beside the windows, so that `backupcheck windows` shows the same check times.
+__all__ = ["Job", "JobKind", "Plan", "RunRecord", "SchedulePolicy", "jitter_for", "plan"]
 
 JobKind = Literal["check", "recheck", "discover"]
 
@@ -64,14 +66,6 @@ class Plan:
     later: list[Job] = field(default_factory=list)
     missed: list[Job] = field(default_factory=list)
     windows: dict[str, datetime | None] = field(default_factory=dict)
-
-
-def jitter_for(server: str, spread: timedelta) -> timedelta:
-    """A fixed offset in [0, spread) per server: spread out, and the same after a restart."""
-    if spread <= timedelta(0):
-        return timedelta(0)
-    digest = int.from_bytes(hashlib.sha256(server.encode("utf-8")).digest()[:8], "big")
-    return timedelta(seconds=digest % int(spread.total_seconds() or 1))
 
 
 def plan(

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
-from sqlalchemy import Select, delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, delete, make_url, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.alerts.schedule.plan import Job, RunRecord
+from bot.storage.database import make_engine
 from bot.storage.models import ScheduledRun, ServerWindow
+
+Discovered = dict[str, tuple[datetime | None, datetime]]
 
 
 class ScheduleStore:
@@ -66,7 +70,7 @@ class ScheduleStore:
             rows = session.scalars(select(ScheduledRun).where(ScheduledRun.window_at >= since))
             return [RunRecord(r.server, r.window_at, r.kind, r.state, r.finished_at) for r in rows]
 
-    def discovered(self) -> dict[str, tuple[datetime | None, datetime]]:
+    def discovered(self) -> Discovered:
         """Each server's next run as it last reported it, and when that was."""
         with self._sessions() as session:
             rows = session.scalars(select(ServerWindow))
@@ -99,3 +103,26 @@ def _run_of(job: Job) -> Select[ScheduledRun]:
         ScheduledRun.window_at == job.window_at,
         ScheduledRun.kind == job.kind,
     )
+
+
+def read_discovered(url: str) -> Discovered | None:
+    """The servers' own schedules as the bot last stored them, read without writing anything
+    (no migration, no new SQLite file); None when there is no such database or it cannot be read.
+
+    For `backupcheck windows`, which shows the bot's plan without contacting any server."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        # Connecting would create a missing file; a fresh database knows no schedule anyway.
+        if database in ("", ":memory:") or not Path(database).is_file():
+            return None
+    elif parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+        # libpq waits for an unanswering host as long as TCP does; a terminal command should not.
+        parsed = parsed.update_query_dict({"connect_timeout": "5"})
+    engine = make_engine(parsed.render_as_string(hide_password=False))
+    try:
+        return ScheduleStore(sessionmaker(engine)).discovered()
+    except SQLAlchemyError:  # unreachable, refused, or a database the bot never set up
+        return None
+    finally:
+        engine.dispose()

@@ -101,9 +101,9 @@ def test_the_evening_from_first_check_to_resolution(
     assert "actions" not in [b["type"] for b in top["blocks"]]  # no buttons once resolved
     assert replies[1:] == [
         f"Escalated to <!subteam^{ON_CALL}>: nobody has taken this alert yet.",
-        "Acknowledged by <@U123> at Nov 24, 2026, 8:25:00\u202fPM. "
-        "Escalated automatically at Nov 24, 2026, 8:20:00\u202fPM.",
-        "Resolved at Nov 24, 2026, 8:45:00\u202fPM: D: now has 5 GB free.",
+        "Acknowledged by <@U123> at Nov 24, 2026, 8:25:00\u202fPM JST. "
+        "Escalated automatically at Nov 24, 2026, 8:20:00\u202fPM JST.",
+        "Resolved at Nov 24, 2026, 8:45:00\u202fPM JST: D: now has 5 GB free.",
     ]
     assert driver.run_due() == []  # 20:45: nothing more before the window
 

@@ -48,7 +48,7 @@ def test_a_new_alert_names_the_problem_and_the_window_and_offers_every_button(
     assert blocks[0]["text"]["text"] == (
         ":red_circle: *fs01*: D: has 235 MB free, less than the 320 MB a volume shadow copy "
         "needs there. The backup will fail; free at least 85 MB. "
-        "The backup runs at Nov 24, 2026, 9:00:00\u202fPM."
+        "The backup runs at Nov 24, 2026, 9:00:00\u202fPM (UTC+09:00)."
     )
     assert blocks[1]["elements"][0]["text"] == "Nobody has acknowledged this alert yet."
     assert [b["action_id"] for b in blocks[2]["elements"]] == [
@@ -81,8 +81,8 @@ def test_acknowledged_and_escalated_alerts_say_who_and_change_their_buttons(
     assert taken is not None
     blocks = _dicts(alert_blocks(taken, report, en, WINDOW))
     assert blocks[1]["elements"][0]["text"] == (
-        "Acknowledged by <@U123> at Nov 24, 2026, 8:35:00\u202fPM. "
-        "Escalated automatically at Nov 24, 2026, 8:30:00\u202fPM."
+        "Acknowledged by <@U123> at Nov 24, 2026, 8:35:00\u202fPM (UTC+09:00). "
+        "Escalated automatically at Nov 24, 2026, 8:30:00\u202fPM (UTC+09:00)."
     )
     assert [b["action_id"] for b in blocks[2]["elements"]] == [
         UNACK_ACTION,
@@ -91,7 +91,7 @@ def test_acknowledged_and_escalated_alerts_say_who_and_change_their_buttons(
     ]
     japanese = _dicts(alert_blocks(taken, _report(load_snapshot, ja), ja, WINDOW))
     assert japanese[1]["elements"][0]["text"].startswith(
-        "<@U123> が 2026/11/24 20:35:00 に対応を開始しました。"
+        "<@U123> が 2026/11/24 20:35:00 (UTC+09:00) に対応を開始しました。"
     )
     assert reply_text(Effect.REPLY_ESCALATED, taken, en, WINDOW, "<!subteam^S123>") == (
         "Escalated to <!subteam^S123>: nobody has taken this alert yet."
@@ -110,7 +110,7 @@ def test_a_silenced_alert_says_who_and_until_when_and_offers_unsilence(
     blocks = _dicts(alert_blocks(held, report, en, WINDOW - timedelta(minutes=50)))
     check_blocks(blocks)
     assert blocks[1]["elements"][0]["text"].endswith(
-        "Silenced by <@U777> until Nov 25, 2026, 9:00:00\u202fPM."
+        "Silenced by <@U777> until Nov 25, 2026, 9:00:00\u202fPM (UTC+09:00)."
     )
     assert blocks[2]["elements"][-1]["action_id"] == UNSILENCE_ACTION
     # Once the silence is over, the menu is back.
@@ -133,7 +133,7 @@ def test_the_resolution_reply_says_what_was_fixed(
     resolved = on_check(alert, after, WINDOW, WINDOW - timedelta(minutes=15), AlertPolicy()).alert
     assert resolved is not None
     text = reply_text(Effect.REPLY_RESOLVED, resolved, en, WINDOW, previous=before, report=after)
-    assert text == "Resolved at Nov 24, 2026, 8:45:00\u202fPM: D: now has 5 GB free."
+    assert text == "Resolved at Nov 24, 2026, 8:45:00\u202fPM (UTC+09:00): D: now has 5 GB free."
     assert "5 GB" in reply_text(
         Effect.REPLY_RESOLVED, resolved, ja, WINDOW, previous=before, report=after
     )

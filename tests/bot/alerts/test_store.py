@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import pytest
 from slack_sdk import WebClient
 
 from bot.alerts.lifecycle import AlertPolicy, acknowledge, auto_escalate, escalate, on_check
@@ -128,7 +131,7 @@ def test_past_the_threshold_new_alerts_go_into_one_digest_for_the_window(
     assert [m["text"].split(":")[0] for m in top[:2]] == ["*fs01*", "*fs02*"]
     (digest,) = top[2:]
     assert digest["text"].startswith(
-        "*4 servers* will fail their backup at Nov 24, 2026, 9:00:00\u202fPM: "
+        "*4 servers* will fail their backup at Nov 24, 2026, 9:00:00\u202fPM (UTC+09:00): "
         "fs01, fs02, fs03, fs04."
     )
     in_digest = [m for m in messages if m.get("thread_ts") == digest["ts"]]
@@ -166,3 +169,41 @@ def test_an_escalation_is_cross_posted_to_the_escalation_channel(
     assert cross["text"].startswith(
         "<!subteam^S123> Escalated from <#C-alerts>: *fs01*: D: has 235 MB free"
     )
+
+
+@pytest.mark.parametrize(
+    ("zone", "label"),
+    [(ZoneInfo("Asia/Tokyo"), "JST"), (None, "(UTC+09:00)")],  # configured, or as reported
+)
+def test_the_alert_and_its_thread_name_the_same_backup_time(
+    database_url: str,
+    stand_in: SlackStandIn,
+    load_snapshot: Callable[[str], Snapshot],
+    en: Catalog,
+    zone: ZoneInfo | None,
+    label: str,
+) -> None:
+    # The configured window (21:45 on Nov 30) is not the next run the server reported (21:00
+    # on Nov 24): the details in the thread name the window the alert is about.
+    window = datetime(2026, 11, 30, 12, 45, tzinfo=UTC)
+    sessions = open_database(database_url)
+    store = AlertStore(sessions, Destinations(CHANNEL))
+    outbox = Outbox(
+        sessions, WebClient(token=BOT_TOKEN, base_url=stand_in.api_url), lambda: at(20, 1)
+    )
+    report = evaluate(
+        load_snapshot("seed-incident").model_copy(update={"host": "fs01"}), at(20, 0), en
+    )
+    assert report.next_backup_at == WINDOW
+    transition = on_check(None, report, window, at(20, 0), AlertPolicy())
+    store.record(transition, report, en, "checked", None, at(20, 0), zone)
+    drain(outbox)
+
+    messages = [m for (c, _), m in stand_in.messages.items() if c == CHANNEL]
+    (top,) = [m for m in messages if "thread_ts" not in m]
+    (details,) = [m for m in messages if m.get("thread_ts") == top["ts"]]
+    when = f"Nov 30, 2026, 9:45:00\u202fPM {label}"
+    assert f"The backup runs at {when}." in top["text"]
+    shown = json.dumps(details["blocks"], ensure_ascii=False)
+    assert f"Next backup: {when}." in shown
+    assert f"Checked Nov 24, 2026, 8:00:00\u202fPM {label}." in shown  # in the same zone

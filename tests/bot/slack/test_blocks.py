@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from slack_sdk.models.blocks import Block
@@ -17,12 +18,14 @@ from bot.slack.blocks import (
     summary_blocks,
     tip_text,
     usage_bar,
+    windows_blocks,
 )
 from checks.evaluate import evaluate, unknown_report
 from checks.i18n import Catalog
 from checks.report import Command, Tip
 from checks.snapshot import Snapshot, parse_snapshot
 from checks.units import GB, MB
+from checks.windows import Window
 from tests.conftest import SNAPSHOT_FILES
 from tests.support.slack_blocks import check_blocks
 
@@ -195,3 +198,36 @@ def test_a_command_that_could_close_its_code_block_is_left_to_the_terminal(en: C
 def test_a_very_long_host_name_still_fits_the_button(now: datetime, en: Catalog) -> None:
     blocks = _dicts(report_blocks(unknown_report("h" * 3000, "refused", now, en), en))
     check_blocks(blocks)
+
+
+def test_report_times_are_in_the_servers_zone_with_its_label(
+    load_snapshot: Load, now: datetime, en: Catalog
+) -> None:
+    report = evaluate(load_snapshot("seed-incident"), now, en)
+    summary = _dicts(report_blocks(report, en))[1]["text"]["text"]
+    assert summary.endswith(
+        "Next backup: Nov 24, 2026, 9:00:00\u202fPM (UTC+09:00)."
+    )  # as reported
+    tokyo = _dicts(report_blocks(report, en, ZoneInfo("Asia/Tokyo")))
+    assert tokyo[1]["text"]["text"].endswith("Next backup: Nov 24, 2026, 9:00:00\u202fPM JST.")
+    assert tokyo[-1]["elements"][0]["text"].endswith("JST.")  # when it was checked, alike
+
+
+def test_an_alerts_window_is_the_next_backup_its_details_name(
+    load_snapshot: Load, now: datetime, en: Catalog
+) -> None:
+    report = evaluate(load_snapshot("seed-incident"), now, en)
+    window = datetime(2026, 11, 30, 21, 45, tzinfo=ZoneInfo("Asia/Tokyo"))
+    blocks = _dicts(report_blocks(report, en, window.tzinfo, window))
+    assert blocks[1]["text"]["text"].endswith("Next backup: Nov 30, 2026, 9:45:00\u202fPM JST.")
+
+
+def test_windows_lines_label_both_times(en: Catalog) -> None:
+    tokyo = ZoneInfo("Asia/Tokyo")
+    backup = datetime(2026, 11, 24, 21, 0, tzinfo=tokyo)
+    windows = [Window("fs01", backup, backup - timedelta(hours=1), None, "config")]
+    (_, section) = _dicts(windows_blocks(windows, en))
+    assert section["text"]["text"] == (
+        "*fs01*  next backup Nov 24, 2026, 9:00:00\u202fPM JST"
+        " · check at Nov 24, 2026, 8:00:00\u202fPM JST"
+    )

@@ -156,3 +156,24 @@ def test_a_config_typo_is_refused_with_a_suggestion(run: Run, tmp_path: Path) ->
     assert result.returncode == 3
     _no_traceback(result.stderr)
     assert "unknown field langauge; did you mean 'language'?" in result.stderr
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_each_command_is_whole_on_its_own_line_in_a_narrow_terminal(run: Run, lang: str) -> None:
+    result = run("evaluate", SEED, "--lang", lang, env={"COLUMNS": "60"})
+    report = Report.model_validate_json(run("evaluate", SEED, "-f", "json").stdout)
+    commands = [c.text for f in report.findings for tip in f.tips for c in tip.commands]
+    assert any(len(command) > 60 for command in commands)  # the PowerShell one-liners
+    lines = result.stdout.splitlines()
+    for command in commands:
+        # The line is the command and nothing else (but its indent): it can be copied whole.
+        assert f"    {command}" in lines, command
+    elevated = "管理者として実行" if lang == "ja" else "run as administrator"
+    notes = [line for line in lines if f"({elevated})" in line]
+    assert notes
+    for note in notes:
+        assert not any(command in note for command in commands), note
+        assert note.strip().endswith(":")
+    # The text around them still wraps to the terminal's width (the verdict is left whole too).
+    others = [line for line in lines[:-1] if line[4:] not in commands]
+    assert max(len(line) for line in others) <= 60

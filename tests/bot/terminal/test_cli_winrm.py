@@ -102,7 +102,7 @@ def test_windows_lists_the_next_backup_and_check_time_soonest_first(
     run: Run, tmp_path: Path, fleet: SimulatedFleet
 ) -> None:
     config = _config(tmp_path, fleet, ["jp01", "fs01", "fault-refused"])
-    result = run("windows", "-c", config, env=ENVIRON)
+    result = run("windows", "--refresh", "-c", config, env=ENVIRON)
     assert result.returncode == 0, result.stderr
     rows = [line for line in result.stdout.splitlines() if line.startswith("│ ")]
     assert [row.split("│")[1].strip() for row in rows if row.split("│")[1].strip()][:3] == [

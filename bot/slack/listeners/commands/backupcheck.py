@@ -16,7 +16,7 @@ from bot.slack.slash_text import SlashRequest, parse_slash_text
 from checks.i18n import Catalog
 from checks.inventory import Server
 from checks.report import Report
-from checks.windows import plan_windows
+from checks.windows import plan_windows, server_zone
 
 # A response_url takes five posts; individual reports beyond this become one summary.
 MAX_SEPARATE_REPORTS = 4
@@ -51,7 +51,9 @@ def handle_backupcheck(services: Services, ack: Ack, command: dict[str, str]) ->
             ack(text=t.text(key, name=name, hint=hint))
             return
         servers = list(resolution.servers)
-    if len(servers) <= 5:
+    if request.action == "windows" and services.alerting is not None:
+        ack(text=t.text("slack.reading_windows"))  # from the stored plan: nothing is checked
+    elif len(servers) <= 5:
         ack(text=t.text("slack.checking", names=", ".join(s.name for s in servers)))
     else:
         ack(text=t.text("slack.checking_many", count=len(servers)))
@@ -131,8 +133,9 @@ def _check_and_respond(
     response_type: str,
 ) -> None:
     if len(servers) <= MAX_SEPARATE_REPORTS:
-        for report in services.checks.check(servers, t):
-            respond(_fallback(report, t), report_blocks(report, t), response_type=response_type)
+        for server, report in zip(servers, services.checks.check(servers, t), strict=True):
+            blocks = report_blocks(report, t, server_zone(server, report.next_backup_at))
+            respond(_fallback(report, t), blocks, response_type=response_type)
         return
     done: list[Report] = []
     lock = threading.Lock()

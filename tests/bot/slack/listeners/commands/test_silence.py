@@ -21,7 +21,7 @@ def test_a_silenced_server_is_checked_but_posts_no_alert(
 ) -> None:
     ack = stand_in.deliver_slash_command(text="silence FS01 12h").wait_ack(3.0)
     assert ack.payload == {
-        "text": "fs01 is silenced until Nov 25, 2026, 7:00:00\u202fAM: it is still checked, "
+        "text": "fs01 is silenced until Nov 25, 2026, 7:00:00\u202fAM JST: it is still checked, "
         "but posts no alerts."
     }
     alert_bot.clock.set(20, 0)
@@ -45,13 +45,14 @@ def test_a_silenced_server_is_checked_but_posts_no_alert(
 def test_windows_come_from_the_plan_without_contacting_the_servers(
     alert_bot: AlertBot, stand_in: SlackStandIn
 ) -> None:
-    stand_in.deliver_slash_command(text="windows").wait_ack(3.0)
+    ack = stand_in.deliver_slash_command(text="windows").wait_ack(3.0)
+    assert ack.payload == {"text": "Reading the backup windows from the schedule…"}
     (answer,) = stand_in.wait_for_response(1, timeout=10)
     assert answer.body is not None
     text = _text(answer.body["blocks"])
     # In the server's own time zone (Tokyo).
-    assert "*fs01*  next backup Nov 24, 2026, 9:00:00\u202fPM" in text
-    assert "checked at Nov 24, 2026, 8:00:00\u202fPM" in text
+    assert "*fs01*  next backup Nov 24, 2026, 9:00:00\u202fPM JST" in text
+    assert "check at Nov 24, 2026, 8:00:00\u202fPM JST" in text
     assert alert_bot.fleet.http_requests_for("fs01") == 0
 
 
