@@ -76,6 +76,16 @@ class ServerOptions(_Strict):
     backup_times: list[TimeOfDay] | None = None
     backup_days: list[Weekday] | None = Field(default=None, min_length=1)
 
+    @field_validator("backup_times", mode="before")
+    @classmethod
+    def _quoted_times(cls, value: object) -> object:
+        # YAML 1.1 reads an unquoted 21:00 as the base-60 number 1260.
+        if isinstance(value, list) and any(isinstance(v, int) for v in value):
+            raise ValueError(
+                'write each time in quotes, like "21:00" (unquoted, YAML reads a time as a number)'
+            )
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str | None) -> str | None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
+from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -25,12 +25,12 @@ from bot.terminal.console import PROGRAM, UNKNOWN_EXIT, fail, run_fleet, say
 from bot.terminal.doctor.run import run_doctor
 from bot.terminal.nagios import render_nagios, render_nagios_fleet
 from bot.terminal.render import print_report, summary_table
+from bot.terminal.targets import chosen_servers
 from bot.terminal.windows import show_windows
 from checks.collect.errors import CollectError
 from checks.collect.local import LocalCollector
 from checks.evaluate import evaluate, unknown_report
 from checks.i18n import Catalog, Lang
-from checks.inventory import SERVER_NAME_PATTERN, Server
 from checks.json_text import MAX_DOCUMENT_BYTES
 from checks.report import Report, reports_json, worst
 from checks.snapshot import InvalidSnapshot, Snapshot, parse_snapshot
@@ -44,7 +44,23 @@ app = typer.Typer(
     add_completion=False,
 )
 
-SERVER_NAME = re.compile(SERVER_NAME_PATTERN)
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"{PROGRAM} {version(PROGRAM)}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", is_eager=True, callback=_print_version
+        ),
+    ] = False,
+) -> None:
+    """Finds volumes too full for Windows Server Backup's shadow copies, before the backup."""
 
 
 class OutputFormat(StrEnum):
@@ -104,7 +120,7 @@ def check(
         if servers or all_servers:
             fail(t.text("error.local_alone"))
         _emit(_check_local(t), output, t)
-    targets = _targets(settings, servers or [], all_servers, t)
+    targets = chosen_servers(settings, servers or [], all_servers, t, config)
     reports = run_fleet(settings, targets, t)
     # Times in each server's zone: its configured timezone, else the offset it reported.
     pairs = zip(targets, reports, strict=True)
@@ -125,7 +141,7 @@ def windows(
     """Show each server's next backup and scheduled check, soonest first, from the config and
     the bot's stored plan: no server is contacted unless --refresh."""
     settings, t = _settings(lang, config)
-    targets = _targets(settings, [], True, t)
+    targets = chosen_servers(settings, [], True, t, config)
     check = (lambda: run_fleet(settings, targets, t)) if refresh else None
     show_windows(settings, targets, t, Console(), check)
 
@@ -137,30 +153,6 @@ def _check_local(t: Catalog) -> Report:
         return evaluate(collector.collect(), now, t)
     except CollectError as error:
         return unknown_report(collector.hostname, error.text(t), now, t)
-
-
-def _targets(settings: Config, names: list[str], all_servers: bool, t: Catalog) -> list[Server]:
-    """The servers to check; unknown names stop everything before any host is contacted."""
-    if all_servers:
-        if names:
-            fail(t.text("error.all_and_names"))
-        if not settings.servers:
-            fail(t.text("error.no_servers"))
-        return settings.resolved()
-    if not names:
-        fail(t.text("error.nothing_to_check"))
-    targets: list[Server] = []
-    for name in names:
-        if not SERVER_NAME.fullmatch(name):
-            fail(t.text("error.not_a_server_name", name=name[:80]))
-        server = settings.find(name)
-        if server is None:
-            hint = settings.suggest(name)
-            key = "error.unknown_server_hint" if hint else "error.unknown_server"
-            fail(t.text(key, name=name, hint=hint))
-        if server not in targets:
-            targets.append(server)
-    return targets
 
 
 @app.command("evaluate")

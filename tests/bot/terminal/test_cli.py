@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -95,7 +96,12 @@ def test_japanese_output(run: Run) -> None:
         ),
         (["evaluate", "-", "--format", "yaml"], None, "Invalid value for '--format'"),
         (["frobnicate"], None, "No such command 'frobnicate'"),
-        (["check"], None, "backupcheck: say what to check: --local checks this machine."),
+        (
+            ["check"],
+            None,
+            "backupcheck: say what to check: server names from the config (backupcheck check "
+            "fs01), --all for every server, or --local for this machine.",
+        ),
     ],
 )
 def test_bad_input_is_one_sentence_on_stderr_and_exit_3(
@@ -177,3 +183,37 @@ def test_each_command_is_whole_on_its_own_line_in_a_narrow_terminal(run: Run, la
     # The text around them still wraps to the terminal's width (the verdict is left whole too).
     others = [line for line in lines[:-1] if line[4:] not in commands]
     assert max(len(line) for line in others) <= 60
+
+
+def test_without_a_config_file_a_server_command_says_where_it_looked(run: Run) -> None:
+    for args in (["check", "--all"], ["check", "fs01"], ["windows"]):
+        result = run(*args)
+        assert result.returncode == 3, args
+        assert result.stderr.startswith(
+            "backupcheck: no config file found (looked for --config, $BACKUPCHECK_CONFIG and "
+            "./backupcheck.yaml): write one from config/backupcheck.example.yaml"
+        ), args
+
+
+def test_an_unquoted_backup_time_is_explained(run: Run, tmp_path: Path) -> None:
+    """YAML 1.1 reads 21:00 as 1260; the sentence says to quote it."""
+    config = tmp_path / "backupcheck.yaml"
+    config.write_text("servers:\n  - {name: a, address: a.example, backup_times: [21:00]}\n")
+    result = run("check", "--all")
+    assert result.returncode == 3
+    assert result.stderr.strip().endswith(
+        'invalid at servers[0].backup_times: write each time in quotes, like "21:00" '
+        "(unquoted, YAML reads a time as a number)."
+    )
+
+
+def test_version(run: Run) -> None:
+    result = run("--version")
+    assert (result.returncode, result.stdout) == (0, f"backupcheck {version('backupcheck')}\n")
+
+
+def test_japanese_sentences_end_with_a_full_stop(run: Run) -> None:
+    result = run("evaluate", SEED, "--lang", "ja")
+    (last,) = [line for line in result.stdout.splitlines() if "次回のバックアップ" in line]
+    assert "。チェック日時: " in last
+    assert last.rstrip().endswith("。")
