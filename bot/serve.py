@@ -9,18 +9,26 @@ from collections.abc import Mapping
 from types import FrameType
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from sqlalchemy import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Config, ConfigError, secret_from_env
 from bot.health import HEALTH_PATH, Health, serve_health
+from bot.i18n import catalog
 from bot.slack.app import build_app
 from bot.slack.http import EVENTS_PATH, make_http_server
 from bot.storage.database import open_database
 
-__all__ = ["EVENTS_PATH", "MissingSecret", "make_http_server", "serve"]
+__all__ = ["EVENTS_PATH", "CannotStart", "MissingSecret", "make_http_server", "serve"]
 logger = logging.getLogger(__name__)
 
 
-class MissingSecret(ValueError):
+class CannotStart(ValueError):
+    """The bot cannot start; the message is one sentence that says what to fix."""
+
+
+class MissingSecret(CannotStart):
     """A token the chosen mode needs is not in the environment."""
 
 
@@ -32,6 +40,18 @@ def _require(environ: Mapping[str, str], name: str, why: str) -> str:
     if not value:
         raise MissingSecret(f"{name} (or {name}_FILE) is not set: {why}")
     return value
+
+
+def _open(config: Config) -> sessionmaker[Session]:
+    url = config.storage.url
+    try:
+        return open_database(url)
+    except (SQLAlchemyError, OSError) as error:
+        # The driver's own words, on one line; the URL without its password.
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:300]
+        where = make_url(url).render_as_string(hide_password=True)
+        t = catalog(config.language)
+        raise CannotStart(t.text("serve.database", where=where, reason=reason)) from None
 
 
 def serve(
@@ -54,7 +74,7 @@ def serve(
         secret = _require(
             environ, "SLACK_SIGNING_SECRET", "HTTP mode verifies every request with it"
         )
-    sessions = open_database(config.storage.url) if config.alerts.channel else None
+    sessions = _open(config) if config.alerts.channel else None
     app, services = build_app(
         config,
         bot_token=bot_token,

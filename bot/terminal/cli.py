@@ -22,7 +22,7 @@ from bot.health import ask_health
 from bot.i18n import catalog
 from bot.logs import configure_logging, known_secrets
 from bot.terminal.console import PROGRAM, UNKNOWN_EXIT, fail, run_fleet, say
-from bot.terminal.doctor.run import run_doctor
+from bot.terminal.doctor.run import run_doctor, slack_problem
 from bot.terminal.nagios import render_nagios, render_nagios_fleet
 from bot.terminal.render import print_report, summary_table
 from bot.terminal.targets import chosen_servers
@@ -211,17 +211,22 @@ def serve(
     config: ConfigOption = None,
 ) -> None:
     """Run the Slack bot (tokens: SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_SIGNING_SECRET)."""
-    settings = _settings(None, config)[0]
+    settings, t = _settings(None, config)
+    chosen = mode.value if mode else settings.slack.mode
+    # The mistakes of a first run (a wrong token, no route to Slack, the bot not in the
+    # channel) are told as doctor tells them, before anything starts.
+    problem = slack_problem(settings, chosen, t)
+    if problem is not None:
+        fail(problem)
     # A long-running service logs what it does, not only warnings; secrets are masked.
     configure_logging(settings.log_format, known_secrets(settings, os.environ))
-    chosen = mode.value if mode else settings.slack.mode
     # Imported here: bolt, SQLAlchemy and APScheduler would slow every `check` run by seconds.
-    from bot.serve import MissingSecret
+    from bot.serve import CannotStart
     from bot.serve import serve as run_bot
 
     try:
         run_bot(settings, chosen, port or settings.slack.http_port, os.environ, host)
-    except MissingSecret as error:
+    except CannotStart as error:
         fail(str(error))
 
 

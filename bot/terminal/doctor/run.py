@@ -8,6 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
+from bot.config import Config
 from bot.display import visible
 from bot.terminal.console import UNKNOWN_EXIT, progress_bar
 from bot.terminal.doctor.config import check_config
@@ -16,7 +17,7 @@ from bot.terminal.doctor.servers import server_findings
 from bot.terminal.render import STATUS_STYLE
 from checks.collect.winrm import winrm_collect
 from checks.diagnose import diagnose_fleet
-from checks.i18n import Lang
+from checks.i18n import Catalog, Lang
 from checks.report import Status
 
 MARKS = {
@@ -64,6 +65,22 @@ def run_doctor(config: Path | None, lang: Lang | None, *, slack: bool) -> int:
         soft_wrap=True,
     )
     return code
+
+
+def slack_problem(settings: Config, mode: str, t: Catalog) -> str | None:
+    """What doctor would mark ✗ about Slack for this mode, as one sentence with its fix."""
+    # Imported here: the Slack SDK is needed only when Slack is checked.
+    from bot.terminal.doctor.slack import check_slack
+
+    chosen = settings.model_copy(update={"slack": settings.slack.model_copy(update={"mode": mode})})
+    failed = [f for f in check_slack(chosen, os.environ, t) if f.outcome is Outcome.FAILED]
+    if not failed:
+        return None
+    first = failed[0]
+    problem = f"{first.name}: {first.detail}" + (f" → {first.fix}" if first.fix else "")
+    if len(failed) > 1:
+        problem += t.text("serve.more_problems", count=len(failed) - 1)
+    return t.text("serve.cannot_start", problem=problem)
 
 
 def print_findings(findings: list[Finding], console: Console) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http.client import HTTPException
@@ -58,6 +59,22 @@ def check_slack(
     client: Callable[[str, str | None], WebClient] = web_client,
 ) -> list[Finding]:
     """The tokens the configured mode needs, each tried against Slack, and the alert channels."""
+    # Each failure becomes a finding with its fix; the SDK's own error log would only repeat it.
+    sdk_log = logging.getLogger("slack_sdk")
+    level = sdk_log.level
+    sdk_log.setLevel(logging.CRITICAL)
+    try:
+        return _check_slack(config, environ, t, client)
+    finally:
+        sdk_log.setLevel(level)
+
+
+def _check_slack(
+    config: Config,
+    environ: Mapping[str, str],
+    t: Catalog,
+    client: Callable[[str, str | None], WebClient],
+) -> list[Finding]:
     api_url = environ.get("SLACK_API_URL") or config.slack.api_url
 
     def connect(token: str) -> WebClient:
