@@ -100,8 +100,7 @@ class _Host(WSManEndpoint):
         self.auth = auth
         self.latency = profile.latency_ms / 1000
         self.hang = isinstance(profile.fault, Hang)
-        fault = profile.fault
-        self._timeouts_left = fault.count if isinstance(fault, OperationTimeouts) else 0
+        self._timeouts: dict[str, int] = {}  # OperationTimeout faults answered, per command
         self._sent: dict[str, int] = {}  # stdout bytes a huge_output host sent, per command
 
     @property
@@ -149,13 +148,14 @@ class _Host(WSManEndpoint):
         fault = self.profile.fault
         if isinstance(fault, Drop):
             raise Dropped
-        with self._lock:
-            timed_out = self._timeouts_left > 0
-            self._timeouts_left -= timed_out
-        if timed_out:
-            raise WSManFault.operation_timeout()
         wanted = soap.body.find("rsp:Receive/rsp:DesiredStream", NS)
         command = wanted.get("CommandId", "") if wanted is not None else ""
+        if isinstance(fault, OperationTimeouts):
+            with self._lock:
+                answered = self._timeouts.get(command, 0)
+                self._timeouts[command] = answered + 1
+            if answered < fault.count:
+                raise WSManFault.operation_timeout()
         with self._lock:
             sent = self._sent.get(command, 0)
             self._sent[command] = sent + hostile_size(fault, sent)

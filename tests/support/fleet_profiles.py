@@ -88,10 +88,11 @@ class SoapFault(_Model):
 
 
 class OperationTimeouts(_Model):
-    """``{"kind": "operation_timeouts", "count": 2}``: the host's first ``count`` Receive
-    requests are answered with the OperationTimeout fault (2150858793, which pywinrm raises as
-    WinRMOperationTimeoutError) as Windows does while a command is still running; later ones
-    return the output. Answered at once, not after the request's OperationTimeout."""
+    """``{"kind": "operation_timeouts", "count": 2}``: the first ``count`` Receive requests of
+    each command are answered with the OperationTimeout fault (2150858793, which pywinrm raises
+    as WinRMOperationTimeoutError) as Windows does while a command is still running; later ones
+    return the output. Answered at once, not after the request's OperationTimeout. Per command,
+    so every check of the host sees the same, whichever test came first."""
 
     kind: Literal["operation_timeouts"] = "operation_timeouts"
     count: int = Field(ge=1)

@@ -322,15 +322,24 @@ def test_only_the_wsman_path_answers(wsman_server: WSManServer) -> None:
 
 
 def test_stop_closes_keep_alive_connections_and_joins_threads() -> None:
-    # Compared as sets: threads other tests left behind may end meanwhile, and that is no leak.
-    before = set(threading.enumerate())
     server = WSManServer(users={USER: PASSWORD}).start()
+    httpd = server._httpd
     client = session(server, "ntlm")
     client.protocol.open_shell()  # leaves an authenticated keep-alive connection open
 
+    def serving() -> list[threading.Thread]:
+        # This server's own threads only: other tests' servers may be busy in the background.
+        return [t for t in threading.enumerate() if getattr(t, "_target", None) in _loops(httpd)]
+
+    assert serving()  # the keep-alive connection's thread (and the accept loop)
     started = time.monotonic()
     server.stop()
 
     assert time.monotonic() - started < 2
-    assert set(threading.enumerate()) - before == set()
+    assert serving() == []
     assert not server.errors
+
+
+def _loops(httpd: object) -> tuple[object, ...]:
+    """The bound methods this server's threads run: the accept loop and one per connection."""
+    return (getattr(httpd, "serve_forever", None), getattr(httpd, "process_request_thread", None))
