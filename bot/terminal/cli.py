@@ -24,9 +24,9 @@ from bot.terminal.console import PROGRAM, UNKNOWN_EXIT, fail, progress_bar, say
 from bot.terminal.doctor.run import run_doctor
 from bot.terminal.nagios import render_nagios, render_nagios_fleet
 from bot.terminal.render import print_report, summary_table, windows_table
+from checks.collect.dispatch import collect_for
 from checks.collect.errors import CollectError
 from checks.collect.local import LocalCollector
-from checks.collect.winrm import winrm_collect
 from checks.evaluate import evaluate, unknown_report
 from checks.fleet import check_fleet
 from checks.i18n import Catalog, Lang
@@ -126,7 +126,7 @@ def _run_fleet(settings: Config, targets: list[Server], t: Catalog) -> list[Repo
         task = bar.add_task(t.text("progress.checking"), total=len(targets))
         return check_fleet(
             targets,
-            winrm_collect(settings, os.environ),
+            collect_for(settings, os.environ),
             t,
             progress=lambda report: bar.advance(task),
         )
