@@ -60,9 +60,11 @@ def serve(
     port: int,
     environ: Mapping[str, str],
     host: str | None = None,
+    *,
+    demo: bool = False,
 ) -> None:
     """Run until SIGTERM or SIGINT; in-flight checks finish and the outbox is flushed first.
-    HTTP mode listens on `host`, slack.http_host by default."""
+    HTTP mode listens on `host`, slack.http_host by default; `demo` marks every alert."""
     bot_token = _require(environ, "SLACK_BOT_TOKEN", "the bot token (xoxb-…) of the Slack app")
     api_url = environ.get("SLACK_API_URL") or config.slack.api_url
     app_token = secret = ""
@@ -82,6 +84,7 @@ def serve(
         api_url=api_url,
         environ=environ,
         sessions=sessions,
+        demo=demo,
     )
     stop = threading.Event()
 

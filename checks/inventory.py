@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import difflib
-import ipaddress
-import re
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from checks.addresses import NOT_AN_ADDRESS as NOT_AN_ADDRESS
+from checks.addresses import check_address as check_address
 
 Scheme = Literal["http", "https"]
 Transport = Literal["ntlm", "kerberos", "credssp", "basic", "certificate"]
@@ -35,6 +36,10 @@ MAX_PATH_CHARS = 4096  # PATH_MAX on Linux
 # 30 KB, so 4 MiB is generous, and 256 MiB is the most a fleet of checks in parallel should hold.
 DEFAULT_EXCHANGE_BYTES = 4 * 1024 * 1024
 ExchangeBytes = Annotated[int, Field(ge=64 * 1024, le=256 * 1024 * 1024)]
+# A snapshot file written by a daily scheduled task is at most a day old, plus two hours of
+# slack for a slow run or a clock change; a month is the most a stale file could still mean.
+DEFAULT_SNAPSHOT_AGE_MIN = 26 * 60
+MAX_SNAPSHOT_AGE_MIN = 31 * 24 * 60
 
 
 def _plain_path(value: Path) -> Path:
@@ -70,6 +75,7 @@ class ServerOptions(_Strict):
     read_timeout_s: Seconds | None = None
     deadline_s: Seconds | None = None
     max_exchange_bytes: ExchangeBytes | None = None
+    max_snapshot_age_min: int | None = Field(default=None, ge=1, le=MAX_SNAPSHOT_AGE_MIN)
     lead_time_min: int | None = Field(default=None, ge=1, le=24 * 60)
     # The backup window in the server's time zone; without times, the server's own WSB
     # schedule (its next run) is used.
@@ -102,19 +108,31 @@ class ServerEntry(ServerOptions):
     """One server as the config file lists it."""
 
     name: ServerName
-    address: str = Field(min_length=1)
+    # Checked over WinRM at `address`, or read from the file its own scheduled task writes.
+    address: str | None = Field(default=None, min_length=1)
+    snapshot_file: FilePath | None = None
 
     @field_validator("address")
     @classmethod
-    def _host_only(cls, value: str) -> str:
-        return check_address(value)
+    def _host_only(cls, value: str | None) -> str | None:
+        return None if value is None else check_address(value)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if (self.address is None) == (self.snapshot_file is None):
+            raise ValueError(
+                "a server has either address: (checked over WinRM) or snapshot_file: (a snapshot "
+                "its own scheduled task writes), exactly one of them"
+            )
+        return self
 
 
 class Server(_Strict):
     """A server with every setting resolved."""
 
     name: str
-    address: str
+    address: str | None  # None: a file server
+    snapshot_file: Path | None = None
     port: int
     scheme: Scheme
     transport: Transport
@@ -127,14 +145,21 @@ class Server(_Strict):
     read_timeout_s: float
     deadline_s: float
     max_exchange_bytes: int
+    max_snapshot_age_min: int
     lead_time_min: int
     backup_times: tuple[str, ...] = ()
     backup_days: tuple[Weekday, ...] = WEEKDAYS
 
     @property
+    def reads_file(self) -> bool:
+        """Whether the server is read from a snapshot file instead of checked over WinRM."""
+        return self.snapshot_file is not None
+
+    @property
     def endpoint(self) -> str:
         """The WS-Management URL; pywinrm always posts to /wsman."""
-        host = f"[{self.address}]" if ":" in self.address else self.address
+        address = self.address or ""
+        host = f"[{address}]" if ":" in address else address
         return f"{self.scheme}://{host}:{self.port}/wsman"
 
 
@@ -182,6 +207,7 @@ BUILTIN_DEFAULTS = ServerOptions(
     read_timeout_s=70,
     deadline_s=180,
     max_exchange_bytes=DEFAULT_EXCHANGE_BYTES,
+    max_snapshot_age_min=DEFAULT_SNAPSHOT_AGE_MIN,
     lead_time_min=60,
 )
 
@@ -230,6 +256,7 @@ class Inventory(_Strict):
             merged.setdefault("credential", None)
             merged.setdefault("timezone", None)
             merged.setdefault("ca_bundle", None)
+            merged.setdefault("address", None)
             servers.append(Server.model_validate(merged))
         return tuple(servers)
 
@@ -255,59 +282,3 @@ class Inventory(_Strict):
 
 def _short(name: str) -> str:
     return name.casefold().split(".", 1)[0]
-
-
-# One DNS label (RFC 1123): letters, digits and inner hyphens, 1 to 63 characters.
-_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
-_HOST_PORT = re.compile(r"[^:]+:[0-9]+")
-NOT_AN_ADDRESS = "an address is a host name, an IPv4 or an IPv6 address"
-
-
-def check_address(value: str) -> str:
-    """The address to connect to (an IPv6 literal without its brackets), or a ValueError whose
-    message says why not and never repeats the value: a user:password@ must not be echoed."""
-    if not value.isprintable() or any(c.isspace() for c in value):
-        raise ValueError(f"{NOT_AN_ADDRESS}, without spaces or control characters")
-    if "@" in value:
-        raise ValueError(
-            "an address cannot carry a user name or password; put them in a credential profile"
-        )
-    if any(c in value for c in "/\\?#"):
-        raise ValueError(f"{NOT_AN_ADDRESS}, without a scheme or path (no http://, no /wsman)")
-    unbracketed = value[1:-1] if value.startswith("[") and value.endswith("]") else value
-    if ":" in unbracketed:
-        return _ipv6(unbracketed, bracketed=unbracketed != value)
-    if unbracketed != value or not _is_host(value):
-        raise ValueError(NOT_AN_ADDRESS)
-    return value
-
-
-def _ipv6(value: str, *, bracketed: bool) -> str:
-    if "%" in value:
-        # A zone (fe80::1%eth0) needs escaping in a URL, which pywinrm does not do.
-        raise ValueError("an IPv6 address with a zone (%…) is not supported")
-    try:
-        ipaddress.IPv6Address(value)
-    except ValueError:
-        if not bracketed and _HOST_PORT.fullmatch(value):
-            raise ValueError("an address cannot carry a port; set it with port:") from None
-        raise ValueError(NOT_AN_ADDRESS) from None
-    return value
-
-
-def _is_host(value: str) -> bool:
-    """An IPv4 address in dotted decimal, or a host name of RFC 1123 labels (a trailing dot
-    allowed); a numeric last label is neither (10.1 would reach 10.0.0.1)."""
-    try:
-        ipaddress.IPv4Address(value)
-    except ValueError:
-        pass
-    else:
-        return True
-    name = value.removesuffix(".")
-    labels = name.split(".")
-    return (
-        0 < len(name) <= 253
-        and all(_LABEL.fullmatch(label) for label in labels)
-        and not labels[-1].isdigit()
-    )

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.alerts.demo_mark import demo_marked
 from bot.alerts.lifecycle import Alert, Effect, Transition
 from bot.alerts.message import alert_blocks, alert_summary, reply_text
 from bot.alerts.outbox import enqueue
@@ -31,6 +32,8 @@ class Destinations:
     escalation_channel: str | None = None
     # More new alerts than this for one window go into one digest message's thread.
     digest_threshold: int = 10
+    # `backupcheck demo`: every message says so, since it lands in a real workspace.
+    demo: bool = False
 
 
 # Given the alert as stored now (None: there is none), the transition and the report its
@@ -164,6 +167,7 @@ class AlertStore:
                         if effect is Effect.POST_ALERT
                         else f"alert-{row.id}/{event.id}/{effect}/{n}"
                     )
+                    payload = demo_marked(payload, t) if self._to.demo else payload
                     enqueue(session, key, method, payload, now, alert_id=row.id)
             return row.id
 
@@ -212,7 +216,8 @@ class AlertStore:
                 servers=t.text("list_separator").join(escape(s) for s in servers),
             )
         )
-        payload = {"channel": self._to.channel, "text": text}
+        payload: dict[str, Any] = {"channel": self._to.channel, "text": text}
+        payload = demo_marked(payload, t) if self._to.demo else payload
         posted = session.scalar(
             select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)
         )

@@ -112,8 +112,10 @@ def build_alerting(
     client: WebClient,
     collect: Collect,
     clock: Clock = utc_now,
+    *,
+    demo: bool = False,
 ) -> Alerting:
-    """The alert subsystem; `config.alerts.channel` must be set."""
+    """The alert subsystem; `config.alerts.channel` must be set (`demo`: see Destinations)."""
     settings = config.alerts
     if settings.channel is None:
         raise ValueError("alerts.channel is not set")
@@ -122,6 +124,7 @@ def build_alerting(
         on_call_mention(settings),
         settings.escalation_channel,
         settings.digest_threshold,
+        demo,
     )
     service = AlertService(
         config,

@@ -19,7 +19,7 @@ from bot.slack.language import LanguagePicker
 from bot.slack.listeners import register
 from bot.slack.replay import SeenSignatures, replay_guard
 from bot.slack.services import Services
-from checks.collect.winrm import winrm_collect
+from checks.collect.dispatch import collect_for
 from checks.fleet import Collect
 
 logger = logging.getLogger(__name__)
@@ -38,14 +38,16 @@ def build_app(
     listener_pool: ThreadPoolExecutor | None = None,
     sessions: sessionmaker[Session] | None = None,
     clock: Clock = utc_now,
+    demo: bool = False,
 ) -> tuple[App, Services]:
-    """The App and its services; `collect` defaults to the WinRM collector. With a database and
-    alerts.channel set, the scheduled alerts are wired too (started by the caller)."""
+    """The App and its services; `collect` defaults to each server's snapshot file or WinRM.
+    With a database and alerts.channel set, the scheduled alerts are wired too (started by the
+    caller); `demo` marks every alert message as a demo's."""
     client = web_client(bot_token, api_url or config.slack.api_url)
-    collect = collect or winrm_collect(config, environ or {})
+    collect = collect or collect_for(config, environ or {}, clock)
     alerting = None
     if sessions is not None and config.alerts.channel is not None:
-        alerting = build_alerting(config, sessions, client, collect, clock)
+        alerting = build_alerting(config, sessions, client, collect, clock, demo=demo)
     services = Services(
         checks=CheckService(config, collect, config.slack.check_workers),
         authorizer=Authorizer(

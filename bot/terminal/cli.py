@@ -231,6 +231,28 @@ def serve(
 
 
 @app.command()
+def demo(
+    channel: Annotated[
+        str | None,
+        typer.Option("--channel", help="Channel ID for the alerts (default: alerts.channel)."),
+    ] = None,
+    lang: LangOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Try the bot in your Slack with simulated servers: a first alert within five minutes."""
+    settings, t = _settings(lang, config)
+    configure_logging(settings.log_format, known_secrets(settings, os.environ))
+    # Imported here, as for `serve`: the demo runs the bot's whole stack.
+    from bot.demo.run import DemoError, run_demo
+    from bot.serve import MissingSecret
+
+    try:
+        run_demo(settings.model_copy(update={"language": t.lang}), channel, os.environ, t, say)
+    except (DemoError, MissingSecret) as error:
+        fail(str(error))
+
+
+@app.command()
 def health(config: ConfigOption = None) -> None:
     """Ask the running bot whether Slack is connected and the scheduler runs (exit 0: yes)."""
     settings, t = _settings(None, config)

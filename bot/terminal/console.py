@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from bot.config import Config
 from bot.display import visible
-from checks.collect.winrm import winrm_collect
+from checks.collect.dispatch import collect_for
 from checks.fleet import check_fleet
 from checks.i18n import Catalog
 from checks.inventory import Server
@@ -42,7 +42,7 @@ def run_fleet(settings: Config, targets: list[Server], t: Catalog) -> list[Repor
         task = bar.add_task(t.text("progress.checking"), total=len(targets))
         return check_fleet(
             targets,
-            winrm_collect(settings, os.environ),
+            collect_for(settings, os.environ),
             t,
             progress=lambda report: bar.advance(task),
         )

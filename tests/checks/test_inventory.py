@@ -101,6 +101,13 @@ def test_a_near_miss_gets_a_suggestion() -> None:
         ),
         ({"defaults": {"timezone": "Mars/Olympus"}}, "not a known IANA time zone"),
         ({"servers": [{"name": "a; rm -rf", "address": "x"}]}, "String should match pattern"),
+        (
+            {"servers": [{"name": "a", "address": "x", "snapshot_file": "/mnt/a.json"}]},
+            "either address: .* or snapshot_file: .*, exactly one of them",
+        ),
+        ({"servers": [{"name": "a"}]}, "either address: .* or snapshot_file: .*, exactly one"),
+        ({"defaults": {"max_snapshot_age_min": 0}}, "greater than or equal to 1"),
+        ({"defaults": {"max_snapshot_age_min": 10**9}}, "less than or equal to 44640"),
     ],
 )
 def test_inconsistent_inventories_are_refused(change: dict[str, Any], message: str) -> None:
@@ -264,3 +271,19 @@ def test_server_names_are_short_and_plain(name: str) -> None:
 def test_the_longest_name_is_a_dns_name() -> None:
     (server,) = Inventory.model_validate(_server(name="a" * 253)).resolved()
     assert len(server.name) == 253
+
+
+def test_a_server_is_reached_over_winrm_or_read_from_its_snapshot_file() -> None:
+    inventory = Inventory.model_validate(
+        {
+            "servers": [
+                {"name": "fs01", "address": "fs01.corp.example"},
+                {"name": "dmz01", "snapshot_file": "/mnt/backupcheck/dmz01.json"},
+            ]
+        }
+    )
+    fs01, dmz01 = inventory.resolved()
+    assert (fs01.reads_file, fs01.address, fs01.snapshot_file) == (False, "fs01.corp.example", None)
+    assert (dmz01.reads_file, dmz01.address) == (True, None)
+    assert dmz01.snapshot_file == Path("/mnt/backupcheck/dmz01.json")
+    assert dmz01.max_snapshot_age_min == 26 * 60  # a daily task, with two hours to spare

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -12,10 +13,11 @@ from bot.config import Config
 from bot.display import visible
 from bot.terminal.console import UNKNOWN_EXIT, progress_bar
 from bot.terminal.doctor.config import check_config
+from bot.terminal.doctor.files import file_findings
 from bot.terminal.doctor.findings import Finding, Outcome, exit_code, summary
 from bot.terminal.doctor.servers import server_findings
 from bot.terminal.render import STATUS_STYLE
-from checks.collect.winrm import winrm_collect
+from checks.collect.dispatch import collect_for
 from checks.diagnose import diagnose_fleet
 from checks.i18n import Catalog, Lang
 from checks.report import Status
@@ -48,15 +50,22 @@ def run_doctor(config: Path | None, lang: Lang | None, *, slack: bool) -> int:
     print_findings(slack_findings, out)
     findings += slack_findings
     servers = settings.resolved()
+    # A server read from a file is not contacted: its lines are about the file, not the network.
+    over_winrm = [server for server in servers if not server.reads_file]
     with progress_bar() as bar:
-        task = bar.add_task(t.text("doctor.progress"), total=len(servers))
+        task = bar.add_task(t.text("doctor.progress"), total=len(over_winrm))
         diagnoses = diagnose_fleet(
-            servers,
-            winrm_collect(settings, os.environ),
+            over_winrm,
+            collect_for(settings, os.environ),
             progress=lambda diagnosis: bar.advance(task),
         )
-    for diagnosis in diagnoses:
-        steps = server_findings(diagnosis, settings, os.environ, t)
+    diagnosed = {diagnosis.server.name: diagnosis for diagnosis in diagnoses}
+    now = datetime.now(UTC)
+    for server in servers:
+        if server.reads_file:
+            steps = file_findings(server, now, t)
+        else:
+            steps = server_findings(diagnosed[server.name], settings, os.environ, t)
         print_findings(steps, out)
         findings += steps
     code = exit_code(findings)

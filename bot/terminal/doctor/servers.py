@@ -122,7 +122,7 @@ def _judge(step: str, d: Diagnosis, login: _Login, t: Catalog) -> tuple[Outcome,
         if d.resolve_error is not None:
             detail = t.text("doctor.resolve_failed", reason=d.resolve_error, **params)
             return Outcome.FAILED, detail, t.text("doctor.fix.resolve", **params)
-        if _is_ip(server.address):
+        if _is_ip(server.address or ""):
             return Outcome.PASSED, t.text("doctor.resolve_ip", **params), None
         found = ", ".join(d.addresses or ())
         return Outcome.PASSED, t.text("doctor.resolve_ok", addresses=found, **params), None

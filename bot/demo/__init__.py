@@ -1,0 +1,1 @@
+"""`backupcheck demo`: the bot in your own Slack, with simulated servers read from files."""
