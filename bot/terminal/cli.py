@@ -8,7 +8,6 @@ import os
 import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
-from enum import StrEnum
 from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -16,7 +15,6 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
-from bot.config import Config, ConfigError, load_config
 from bot.display import inert_json
 from bot.health import ask_health
 from bot.i18n import catalog
@@ -24,13 +22,23 @@ from bot.logs import configure_logging, known_secrets
 from bot.terminal.console import PROGRAM, UNKNOWN_EXIT, fail, run_fleet, say
 from bot.terminal.doctor.run import run_doctor, slack_problem
 from bot.terminal.nagios import render_nagios, render_nagios_fleet
+from bot.terminal.options import (
+    ConfigOption,
+    FormatOption,
+    LangOption,
+    OutputFormat,
+    SchemaName,
+    ServeMode,
+    load_catalog,
+    load_settings,
+)
 from bot.terminal.render import print_report, summary_table
 from bot.terminal.targets import chosen_servers
 from bot.terminal.windows import show_windows
 from checks.collect.errors import CollectError
 from checks.collect.local import LocalCollector
 from checks.evaluate import evaluate, unknown_report
-from checks.i18n import Catalog, Lang
+from checks.i18n import Catalog
 from checks.json_text import MAX_DOCUMENT_BYTES
 from checks.report import Report, reports_json, worst
 from checks.snapshot import InvalidSnapshot, Snapshot, parse_snapshot
@@ -63,46 +71,6 @@ def _root(
     """Finds volumes too full for Windows Server Backup's shadow copies, before the backup."""
 
 
-class OutputFormat(StrEnum):
-    """How a report is printed."""
-
-    TABLE = "table"
-    JSON = "json"
-    NAGIOS = "nagios"
-
-
-class LangChoice(StrEnum):
-    """The languages backupcheck speaks."""
-
-    EN = "en"
-    JA = "ja"
-
-
-class SchemaName(StrEnum):
-    """The data contracts whose JSON Schema can be printed."""
-
-    SNAPSHOT = "snapshot"
-    REPORT = "report"
-
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config", "-c", help="Config file (default: $BACKUPCHECK_CONFIG).", dir_okay=False
-    ),
-]
-LangOption = Annotated[
-    LangChoice | None,
-    typer.Option("--lang", help="Language of the output (default: the config's language)."),
-]
-FormatOption = Annotated[
-    OutputFormat,
-    typer.Option(
-        "--format", "-f", help="table for people, json for Report v1, nagios for monitoring."
-    ),
-]
-
-
 @app.command()
 def check(
     servers: Annotated[
@@ -115,7 +83,7 @@ def check(
     config: ConfigOption = None,
 ) -> None:
     """Check volumes now; the exit code follows Nagios (0 ok, 1 warning, 2 critical, 3 unknown)."""
-    settings, t = _settings(lang, config)
+    settings, t = load_settings(lang, config)
     if local:
         if servers or all_servers:
             fail(t.text("error.local_alone"))
@@ -140,7 +108,7 @@ def windows(
 ) -> None:
     """Show each server's next backup and scheduled check, soonest first, from the config and
     the bot's stored plan: no server is contacted unless --refresh."""
-    settings, t = _settings(lang, config)
+    settings, t = load_settings(lang, config)
     targets = chosen_servers(settings, [], True, t, config)
     check = (lambda: run_fleet(settings, targets, t)) if refresh else None
     show_windows(settings, targets, t, Console(), check)
@@ -163,7 +131,7 @@ def evaluate_file(
     config: ConfigOption = None,
 ) -> None:
     """Evaluate a Snapshot file (as a collector or the probe wrote it) and print the Report."""
-    t = _catalog(lang, config)
+    t = load_catalog(lang, config)
     try:
         # One byte past the limit is enough to refuse the file without holding all of it.
         if file == "-":
@@ -193,13 +161,6 @@ def doctor(
     raise typer.Exit(run_doctor(config, lang.value if lang else None, slack=not no_slack))
 
 
-class ServeMode(StrEnum):
-    """How the bot connects to Slack."""
-
-    SOCKET = "socket"
-    HTTP = "http"
-
-
 @app.command()
 def serve(
     mode: Annotated[
@@ -211,7 +172,7 @@ def serve(
     config: ConfigOption = None,
 ) -> None:
     """Run the Slack bot (tokens: SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_SIGNING_SECRET)."""
-    settings, t = _settings(None, config)
+    settings, t = load_settings(None, config)
     chosen = mode.value if mode else settings.slack.mode
     # The mistakes of a first run (a wrong token, no route to Slack, the bot not in the
     # channel) are told as doctor tells them, before anything starts.
@@ -240,7 +201,7 @@ def demo(
     config: ConfigOption = None,
 ) -> None:
     """Try the bot in your Slack with simulated servers: a first alert within five minutes."""
-    settings, t = _settings(lang, config)
+    settings, t = load_settings(lang, config)
     configure_logging(settings.log_format, known_secrets(settings, os.environ))
     # Imported here, as for `serve`: the demo runs the bot's whole stack.
     from bot.demo.run import DemoError, run_demo
@@ -255,7 +216,7 @@ def demo(
 @app.command()
 def health(config: ConfigOption = None) -> None:
     """Ask the running bot whether Slack is connected and the scheduler runs (exit 0: yes)."""
-    settings, t = _settings(None, config)
+    settings, t = load_settings(None, config)
     status = ask_health(settings.slack.health_port) if settings.slack.health_port else None
     if status is None:
         say(t.text("health.no_answer", port=settings.slack.health_port))
@@ -274,19 +235,6 @@ def schema(name: Annotated[SchemaName, typer.Argument(help="snapshot or report")
     """Print the JSON Schema of Snapshot v1 or Report v1."""
     model: type[Snapshot] | type[Report] = Snapshot if name is SchemaName.SNAPSHOT else Report
     typer.echo(json.dumps(model.model_json_schema(by_alias=True), indent=2, ensure_ascii=False))
-
-
-def _catalog(lang: LangChoice | None, config_path: Path | None) -> Catalog:
-    return _settings(lang, config_path)[1]
-
-
-def _settings(lang: LangChoice | None, config_path: Path | None) -> tuple[Config, Catalog]:
-    try:
-        config = load_config(config_path)
-    except ConfigError as error:
-        fail(str(error))
-    chosen: Lang = lang.value if lang else config.language
-    return config, catalog(chosen)
 
 
 def _emit(report: Report, output: OutputFormat, t: Catalog, zone: tzinfo | None = None) -> NoReturn:
