@@ -70,17 +70,7 @@ def plan_windows(
             failed = next((f for f in report.findings if f.code == "CHECK_FAILED"), None)
             windows.append(Window(server.name, None, None, failed.message if failed else None))
             continue
-        source: WindowSource = "config" if configured else "server"
-        windows.append(
-            Window(
-                server.name,
-                nxt.astimezone(zone),
-                check_time(server, nxt, jitter).astimezone(zone),
-                None,
-                source,
-                None if configured else report.checked_at.astimezone(zone),
-            )
-        )
+        windows.append(_window(server, nxt, zone, jitter, report.checked_at))
     return _soonest_first(windows)
 
 
@@ -99,19 +89,19 @@ def known_windows(
         if nxt is None:
             windows.append(Window(server.name, None, None, None))
             continue
-        zone = server_zone(server, seen_next)
-        configured = bool(server.backup_times)
-        windows.append(
-            Window(
-                server.name,
-                nxt.astimezone(zone),
-                check_time(server, nxt, jitter).astimezone(zone),
-                None,
-                "config" if configured else "server",
-                None if configured or reported_at is None else reported_at.astimezone(zone),
-            )
-        )
+        windows.append(_window(server, nxt, server_zone(server, seen_next), jitter, reported_at))
     return _soonest_first(windows)
+
+
+def _window(
+    server: Server, nxt: datetime, zone: tzinfo, jitter: timedelta, reported_at: datetime | None
+) -> Window:
+    """A known window in the server's zone; `reported_at` counts only for the server's own."""
+    configured = bool(server.backup_times)
+    source: WindowSource = "config" if configured else "server"
+    reported = None if configured or reported_at is None else reported_at.astimezone(zone)
+    check = check_time(server, nxt, jitter).astimezone(zone)
+    return Window(server.name, nxt.astimezone(zone), check, None, source, reported)
 
 
 def _soonest_first(windows: list[Window]) -> list[Window]:

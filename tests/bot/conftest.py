@@ -180,10 +180,15 @@ def alert_config(fleet: SimulatedFleet, **alerts: Any) -> Config:
 
 @contextlib.contextmanager
 def running_alert_bot(
-    stand_in: SlackStandIn, fleet: SimulatedFleet, database_url: str, **alerts: Any
+    stand_in: SlackStandIn,
+    fleet: SimulatedFleet,
+    database_url: str,
+    config: Config | None = None,
+    **alerts: Any,
 ) -> Iterator[AlertBot]:
-    """The bot with alerts on a database, connected over Socket Mode, at 19:00 JST."""
-    config = alert_config(fleet, **alerts)
+    """The bot with alerts on a database, connected over Socket Mode, at 19:00 JST; with
+    config, that configuration instead of alert_config's."""
+    config = config or alert_config(fleet, **alerts)
     clock = Clock(EVENING)
     pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="test-bolt")
     app, services = build_app(

@@ -4,28 +4,20 @@ they name exists or not, so nobody outside the lists can find out which servers 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from bot.alerts.message import ACK_ACTION, ALERT_RECHECK_ACTION, SILENCE_ACTION, UNACK_ACTION
-from bot.slack.app import build_app
-from bot.storage.database import open_database
-from checks.collect.winrm import winrm_collect
 from tests.bot.conftest import (
     ALERT_CHANNEL,
-    EVENING,
     AlertBot,
-    Clock,
     alert_config,
     control,
     open_alert,
     running_alert_bot,
 )
-from tests.conftest import ENVIRON
 from tests.support.fleet import SimulatedFleet
-from tests.support.slack_api import BOT_TOKEN, SlackStandIn
-from tests.support.slack_harness import socket_mode
+from tests.support.slack_api import SlackStandIn
 
 pytestmark = pytest.mark.timeout(60)
 REFUSED = "U123"  # responders are U999 only
@@ -50,25 +42,8 @@ def checks_limited_bot(
     config = config.model_copy(
         update={"slack": config.slack.model_copy(update={"allowed_users": ["U999"]})}
     )
-    clock = Clock(EVENING)
-    pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="test-bolt")
-    app, services = build_app(
-        config,
-        bot_token=BOT_TOKEN,
-        api_url=stand_in.api_url,
-        collect=winrm_collect(config, ENVIRON),
-        listener_pool=pool,
-        sessions=open_database(database_url),
-        clock=clock,
-    )
-    assert services.alerting is not None
-    try:
-        with socket_mode(stand_in, app):
-            stand_in.wait_connected()
-            yield AlertBot(app, services, services.alerting, clock, evening_fleet)
-    finally:
-        services.checks.shutdown(wait=True)
-        pool.shutdown(wait=True, cancel_futures=True)
+    with running_alert_bot(stand_in, evening_fleet, database_url, config) as running:
+        yield running
 
 
 def _press(stand_in: SlackStandIn, action_id: str, value: str, ts: str) -> str:
