@@ -32,6 +32,17 @@ def demo_channel(settings: Config, channel: str | None, t: Catalog) -> str:
         raise DemoError(t.text("demo.bad_channel")) from None
 
 
+def require_tokens(environ: Mapping[str, str], t: Catalog) -> None:
+    """Both Socket Mode tokens are set (in the environment or a _FILE), else one sentence."""
+    for name in TOKENS:
+        try:
+            found = secret_from_env(environ, name)
+        except ConfigError as error:
+            raise DemoError(str(error)) from None
+        if not (found or "").strip():
+            raise DemoError(t.text("demo.no_token", variable=name))
+
+
 def run_demo(
     settings: Config,
     channel: str | None,
@@ -42,13 +53,7 @@ def run_demo(
     """Check the tokens and the channel, then run the bot with the demo's servers until SIGINT
     or SIGTERM; the temporary files and database go with it."""
     chosen = demo_channel(settings, channel, t)
-    for name in TOKENS:
-        try:
-            found = secret_from_env(environ, name)
-        except ConfigError as error:
-            raise DemoError(str(error)) from None
-        if not (found or "").strip():
-            raise DemoError(t.text("demo.no_token", variable=name))
+    require_tokens(environ, t)
     # ignore_cleanup_errors: on Windows the database may still be open when the bot stops.
     with tempfile.TemporaryDirectory(
         prefix="backupcheck-demo-", ignore_cleanup_errors=True

@@ -202,14 +202,24 @@ def demo(
 ) -> None:
     """Try the bot in your Slack with simulated servers: a first alert within five minutes."""
     settings, t = load_settings(lang, config)
-    configure_logging(settings.log_format, known_secrets(settings, os.environ))
     # Imported here, as for `serve`: the demo runs the bot's whole stack.
-    from bot.demo.run import DemoError, run_demo
-    from bot.serve import MissingSecret
+    from bot.demo.run import DemoError, demo_channel, require_tokens, run_demo
+    from bot.serve import CannotStart
 
     try:
-        run_demo(settings.model_copy(update={"language": t.lang}), channel, os.environ, t, say)
-    except (DemoError, MissingSecret) as error:
+        chosen = demo_channel(settings, channel, t)
+        require_tokens(os.environ, t)
+    except DemoError as error:
+        fail(str(error))
+    # As `serve` does: a wrong token or the bot outside the channel is doctor's sentence.
+    alerts = settings.alerts.model_copy(update={"channel": chosen})
+    problem = slack_problem(settings.model_copy(update={"alerts": alerts}), "socket", t)
+    if problem is not None:
+        fail(problem)
+    configure_logging(settings.log_format, known_secrets(settings, os.environ))
+    try:
+        run_demo(settings.model_copy(update={"language": t.lang}), chosen, os.environ, t, say)
+    except (DemoError, CannotStart) as error:
         fail(str(error))
 
 

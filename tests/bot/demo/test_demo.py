@@ -21,7 +21,7 @@ from bot.storage.database import open_database
 from checks.evaluate import evaluate
 from checks.report import Status
 from tests.bot.conftest import BACKUPCHECK, Clock, Run, eventually
-from tests.support.slack_api import APP_TOKEN, BOT_TOKEN, SlackStandIn
+from tests.support.slack_api import APP_TOKEN, BOT_TOKEN, SlackChannel, SlackStandIn
 from tests.support.slack_harness import socket_mode
 
 CHANNEL = "C0DEMO"
@@ -138,6 +138,7 @@ def test_without_a_channel_or_tokens_it_says_what_to_do(
 
 
 def test_ctrl_c_stops_the_demo_cleanly(stand_in: SlackStandIn, tmp_path: Path) -> None:
+    stand_in.channels[CHANNEL] = SlackChannel(CHANNEL, "backup-demo")  # the bot is a member
     environment = {
         **os.environ,
         "SLACK_BOT_TOKEN": BOT_TOKEN,
@@ -166,3 +167,33 @@ def test_ctrl_c_stops_the_demo_cleanly(stand_in: SlackStandIn, tmp_path: Path) -
     assert err.strip().endswith("Demo stopped; its files and database are gone.")
     assert "Traceback" not in err
     assert not list(tmp_path.glob("backupcheck-demo-*"))
+
+
+def test_a_wrong_token_is_told_as_doctor_tells_it(
+    run: Run, stand_in: SlackStandIn, tmp_path: Path
+) -> None:
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-1-wrong",
+        "SLACK_APP_TOKEN": APP_TOKEN,
+        "SLACK_API_URL": stand_in.api_url,
+    }
+    result = run("demo", "--channel", CHANNEL, env=env)
+    assert result.returncode == 3
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("backupcheck: cannot start: Slack bot token: Slack refused it: ")
+    assert not list(tmp_path.glob("backupcheck-demo-*"))
+
+
+def test_a_channel_slack_does_not_know_is_told_before_starting(
+    run: Run, stand_in: SlackStandIn
+) -> None:
+    env = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_APP_TOKEN": APP_TOKEN,
+        "SLACK_API_URL": stand_in.api_url,
+    }
+    result = run("demo", "--channel", "C0NOSUCH", env=env)
+    assert result.returncode == 3
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("backupcheck: cannot start: ")
+    assert "C0NOSUCH" in line
