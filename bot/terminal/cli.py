@@ -36,7 +36,6 @@ from bot.terminal.render import print_report, summary_table
 from bot.terminal.targets import chosen_servers
 from bot.terminal.windows import show_windows
 from checks.collect.errors import CollectError
-from checks.collect.local import LocalCollector
 from checks.evaluate import evaluate, unknown_report
 from checks.i18n import Catalog
 from checks.json_text import MAX_DOCUMENT_BYTES
@@ -116,6 +115,9 @@ def windows(
 
 def _check_local(t: Catalog) -> Report:
     now = datetime.now(UTC)
+    # Imported here: psutil is needed by --local alone.
+    from checks.collect.local import LocalCollector
+
     collector = LocalCollector()
     try:
         return evaluate(collector.collect(), now, t)

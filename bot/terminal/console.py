@@ -12,7 +12,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from bot.config import Config
 from bot.display import visible
-from checks.collect.dispatch import collect_for
 from checks.fleet import check_fleet
 from checks.i18n import Catalog
 from checks.inventory import Server
@@ -38,6 +37,10 @@ def progress_bar() -> Progress:
 
 def run_fleet(settings: Config, targets: list[Server], t: Catalog) -> list[Report]:
     """Check servers with a progress bar on stderr (when it is a terminal)."""
+    # Imported here: pywinrm, requests and spnego cost a quarter second that `evaluate`,
+    # `schema` and `check --local` never need.
+    from checks.collect.dispatch import collect_for
+
     with progress_bar() as bar:
         task = bar.add_task(t.text("progress.checking"), total=len(targets))
         return check_fleet(

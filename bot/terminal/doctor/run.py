@@ -17,7 +17,6 @@ from bot.terminal.doctor.files import file_findings
 from bot.terminal.doctor.findings import Finding, Outcome, exit_code, summary
 from bot.terminal.doctor.servers import server_findings
 from bot.terminal.render import STATUS_STYLE
-from checks.collect.dispatch import collect_for
 from checks.diagnose import diagnose_fleet
 from checks.i18n import Catalog, Lang
 from checks.report import Status
@@ -31,6 +30,9 @@ MARKS = {
 
 def run_doctor(config: Path | None, lang: Lang | None, *, slack: bool) -> int:
     """Check the config, Slack (unless told not to) and every server; the exit code."""
+    # Imported here, as for every command that contacts servers (see console.run_fleet).
+    from checks.collect.dispatch import collect_for
+
     settings, t, found = check_config(config, os.environ, lang)
     out = Console()
     print_findings(found, out)

@@ -6,6 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from tests.bot.conftest import BACKUPCHECK
+
 HEAVY = ("slack_bolt", "slack_sdk", "sqlalchemy", "alembic", "apscheduler", "bot.serve")
 
 
@@ -40,3 +44,42 @@ def test_windows_without_a_stored_plan_loads_no_database_library(tmp_path: Path)
     )
     assert result.stdout.strip() == "[]"
     assert "unknown until checked" in result.stderr
+
+
+# What a Nagios plugin pays for on every run, and what `evaluate` and friends never need.
+REMOTE = ("winrm", "requests", "spnego", "requests_credssp", "requests_ntlm", "psutil")
+BOT_STACK = ("slack_bolt", "slack_sdk", "sqlalchemy", "alembic", "apscheduler")
+SEED = str(Path(__file__).parents[2] / "fixtures" / "snapshots" / "seed-incident.json")
+
+
+def _imported(*args: str, cwd: Path) -> set[str]:
+    """The top-level packages a real `backupcheck ARGS` run imported (python -X importtime)."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", str(BACKUPCHECK), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+        check=False,
+    )
+    assert result.returncode in (0, 2), result.stderr[-2000:]
+    lines = (line.split("|")[-1] for line in result.stderr.splitlines() if "|" in line)
+    return {name.strip().split(".")[0] for name in lines}
+
+
+@pytest.mark.parametrize(
+    ("args", "allowed"),
+    [
+        (("evaluate", SEED), ()),
+        (("evaluate", SEED, "-f", "nagios"), ()),
+        (("schema", "snapshot"), ()),
+        (("--help",), ()),
+        (("check", "--local", "-f", "nagios"), ("psutil",)),
+    ],
+)
+def test_offline_commands_import_no_remote_or_bot_library(
+    tmp_path: Path, args: tuple[str, ...], allowed: tuple[str, ...]
+) -> None:
+    imported = _imported(*args, cwd=tmp_path)
+    assert "checks" in imported  # the run really was measured
+    assert imported & (set(REMOTE + BOT_STACK) - set(allowed)) == set()
