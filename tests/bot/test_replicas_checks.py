@@ -252,3 +252,27 @@ def test_what_a_stopped_replica_still_held_is_handed_back(
     stopping.scheduler.stop(wait=True)
     taken = ScheduleStore(open_database(database_url)).claim(job, clock.now, "other:1:0", LEASE)
     assert taken.verdict is Verdict.TAKE_OVER
+
+
+def test_a_running_checks_lease_is_renewed_so_nobody_takes_it_over(
+    replicas: Callable[..., Replicas], database_url: str, clock: Clock
+) -> None:
+    group = replicas(1)
+    bot = group.add()
+    clock.set(20, 0)
+    (job,) = bot.driver.plan().due
+    renewed: list[int] = []
+    others: list[Verdict] = []
+
+    def hold() -> None:  # the check is slow: a lease's length later it is still running
+        clock.now += LEASE - timedelta(seconds=1)
+        renewed.append(bot.scheduler.renew_leases())
+        clock.now += timedelta(seconds=2)
+        other = ScheduleStore(open_database(database_url))
+        others.append(other.claim(job, clock.now, "other:1:0", LEASE).verdict)
+
+    group.hold = hold
+    bot.scheduler.start(paused=True)
+    assert fire_due(bot, clock.now) == [job.id]
+    assert (renewed, others) == ([1], [Verdict.LEAVE])
+    assert group.checks_per_server() == {"s1": 1}
