@@ -93,6 +93,9 @@ class AlertSettings(BaseModel):
     misfire_grace_min: int = Field(default=30, ge=0, le=24 * 60)
     retention_days: int = Field(default=90, ge=1, le=3650)
     scheduler_workers: int = Field(default=8, ge=1, le=256)
+    # Replicas on one database: a running check's claim, renewed every third of this; a dead
+    # replica's checks are taken over once it ends.
+    lease_s: int = Field(default=60, ge=10, le=3600)
 
 
 class Config(Inventory):

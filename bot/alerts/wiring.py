@@ -13,7 +13,7 @@ from bot.alerts.history import History
 from bot.alerts.lifecycle import AlertPolicy
 from bot.alerts.outbox import Outbox
 from bot.alerts.schedule.plan import SchedulePolicy, jitter_for
-from bot.alerts.schedule.runner import Driver, Scheduler
+from bot.alerts.schedule.runner import Driver, Scheduler, replica_id
 from bot.alerts.schedule.store import ScheduleStore
 from bot.alerts.service import AlertService
 from bot.alerts.silences import ActiveSilence, SilenceStore
@@ -138,7 +138,8 @@ def build_alerting(
         clock,
     )
     timing = schedule_policy(settings)
-    driver = Driver(service, timing, clock)
+    # One id per build, so that replicas in one test process are as distinct as processes.
+    driver = Driver(service, timing, clock, replica_id(), timedelta(seconds=settings.lease_s))
     outbox = Outbox(
         sessions,
         outbox_client(str(client.token), client.base_url),

@@ -141,11 +141,14 @@ class OutboxMessage(Base):
 
 
 class ScheduledRun(Base):
-    """A scheduled check of one server for one window; claimed before it runs, so never twice."""
+    """A scheduled check of one server for one window; claimed before it runs, so never twice.
+    A claim is leased to one replica, so another takes it over when that replica dies."""
 
     __tablename__ = "scheduled_runs"
     __table_args__ = (
         UniqueConstraint("server", "window_at", "kind", name="uq_run_server_window_kind"),
+        # A replica renews and hands back its own claims.
+        Index("ix_scheduled_runs_owner", "owner"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -156,6 +159,9 @@ class ScheduledRun(Base):
     state: Mapped[str] = mapped_column(String(16))  # running, done, missed
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+    owner: Mapped[str | None] = mapped_column(String(200))  # the replica running it
+    # While running: renewed by its owner; once past, any replica may take the run over.
+    lease_until: Mapped[datetime | None]
 
 
 class ServerWindow(Base):

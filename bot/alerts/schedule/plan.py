@@ -49,23 +49,26 @@ class Job:
 
 @dataclass(frozen=True)
 class RunRecord:
-    """A scheduled run as stored: running, done, or missed (given up)."""
+    """A scheduled run as stored: running (leased until lease_until), done, or missed."""
 
     server: str
     window_at: datetime
     kind: str
     state: str
     finished_at: datetime | None
+    lease_until: datetime | None = None
 
 
 @dataclass(frozen=True)
 class Plan:
-    """Jobs to run now, jobs for later, and jobs whose time passed too long ago."""
+    """Jobs to run now, jobs for later, and jobs whose time passed too long ago; `held`: the
+    due jobs a replica runs under a lease, by id, with when that lease ends."""
 
     due: list[Job] = field(default_factory=list)
     later: list[Job] = field(default_factory=list)
     missed: list[Job] = field(default_factory=list)
     windows: dict[str, datetime | None] = field(default_factory=dict)
+    held: dict[str, datetime] = field(default_factory=dict)
 
 
 def plan(
@@ -77,7 +80,13 @@ def plan(
     policy: SchedulePolicy,
 ) -> Plan:
     """Every server's jobs at `now`, from its window, what already ran and which alerts are open."""
-    finished = {(r.server, r.window_at, r.kind) for r in runs if r.state in ("done", "missed")}
+    finished: set[tuple[str, datetime, str]] = set()
+    leased: dict[tuple[str, datetime, str], datetime] = {}
+    for r in runs:
+        if r.state in ("done", "missed"):
+            finished.add((r.server, r.window_at, r.kind))
+        elif r.lease_until is not None and r.lease_until > now:
+            leased[(r.server, r.window_at, r.kind)] = r.lease_until
     alerting = set(open_alerts)
     result = Plan()
     for server in servers:
@@ -102,11 +111,14 @@ def plan(
             if run_at > check.run_at:  # a lead time shorter than the re-check's: no re-check
                 wanted.append(Job(server.name, "recheck", window, run_at))
         for job in wanted:
-            if (job.server, job.window_at, job.kind) in finished:
+            key = (job.server, job.window_at, job.kind)
+            if key in finished:
                 continue
+            if key in leased:  # someone runs it, however late: not missed, and not ours yet
+                result.held[job.id] = leased[key]
             if job.run_at > now:
                 result.later.append(job)
-            elif now - job.run_at <= policy.grace:
+            elif now - job.run_at <= policy.grace or key in leased:
                 result.due.append(job)
             else:
                 result.missed.append(job)

@@ -7,6 +7,9 @@ without waiting. APScheduler only provides the timing in the running bot.
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -15,23 +18,42 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.alerts.outbox import Outbox
+from bot.alerts.schedule.leases import Decision, Verdict
 from bot.alerts.schedule.plan import Job, Plan, SchedulePolicy, plan
 from bot.alerts.service import AlertService
 
 logger = logging.getLogger(__name__)
 JOB_PREFIXES = ("check:", "recheck:", "discover:")
 Clock = Callable[[], datetime]
+LEFT = Decision(Verdict.LEAVE)  # nothing to run, nothing to look at again
+
+
+def replica_id() -> str:
+    """This process among replicas: host and pid for people, and a random part, since a
+    container's pid (1) and a pod's host name come back after a restart."""
+    return f"{socket.gethostname()[:150]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 class Driver:
-    """Plans jobs from windows, runs each due job once, and gives up on long-missed ones."""
+    """Plans jobs from windows, runs each due job once (on whichever replica claims it), and
+    gives up on long-missed ones."""
 
-    def __init__(self, service: AlertService, policy: SchedulePolicy, clock: Clock) -> None:
+    def __init__(
+        self,
+        service: AlertService,
+        policy: SchedulePolicy,
+        clock: Clock,
+        replica: str,
+        lease: timedelta,
+    ) -> None:
         self._service = service
         self._policy = policy
         self._clock = clock
+        self.replica = replica
+        self.lease = lease
         self._discovering: set[str] = set()
         self._lock = threading.Lock()
 
@@ -48,6 +70,8 @@ class Driver:
             self._policy,
         )
         for job in result.missed if give_up else []:
+            if not store.give_up(job, now):
+                continue  # another replica gave it up first
             logger.warning(
                 "skipped the %s of %s for the %s window: it was due at %s, more than %s ago",
                 job.kind,
@@ -56,43 +80,54 @@ class Driver:
                 job.run_at.isoformat(),
                 self._policy.grace,
             )
-            store.finish(job, now, state="missed")
         return result
 
-    def run(self, job: Job) -> None:
-        """Run one job unless it already ran; a check that finds an open alert plans a re-check."""
+    def run(self, job: Job) -> Decision:
+        """Run one job if this replica claims it; a check that finds an open alert plans a
+        re-check. Returns the claim's decision: LEAVE with a time says when to look again."""
         server = self._service.inventory.find(job.server)
         if server is None:  # removed from the inventory since the plan was made
-            return
+            return LEFT
         if job.kind == "discover":
+            # Not claimed: a discovery only reads the server's schedule, so two replicas
+            # asking at once cost a WinRM session, never an alert.
             with self._lock:
                 if job.server in self._discovering:
-                    return
+                    return LEFT
                 self._discovering.add(job.server)
             try:
                 self._service.check(server, None, check_id=job.id)
             finally:
                 with self._lock:
                     self._discovering.discard(job.server)
-            return
+            return Decision(Verdict.CLAIM)
         store = self._service.schedule
-        now = self._clock()
-        if now >= job.window_at:
-            # Queued behind slow hosts until the backup started: too late to warn anyone.
+        context = {"host": job.server, "check_id": job.id}
+        decision = store.claim(job, self._clock(), self.replica, self.lease)
+        if decision.verdict is Verdict.GIVE_UP:
+            # Queued behind slow hosts (or held by a replica that died) until the backup
+            # started: too late to warn anyone.
             logger.warning(
                 "skipped the %s of %s: its backup window started before a worker was free",
                 job.kind,
                 job.server,
-                extra={"host": job.server, "check_id": job.id},
+                extra=context,
             )
-            store.finish(job, now, state="missed")
-            return
-        if not store.claim(job, now):
-            return
+            return decision
+        if not decision.runs:
+            return decision
+        if decision.verdict is Verdict.TAKE_OVER:
+            logger.info(
+                "took over the %s of %s: the replica that claimed it stopped renewing its lease",
+                job.kind,
+                job.server,
+                extra=context,
+            )
         try:
             self._service.check(server, job.window_at, check_id=job.id)
         finally:
             store.finish(job, self._clock())
+        return decision
 
     def run_due(self) -> list[Job]:
         """Run every job due now, one after another (tests and start-up catch-up use this)."""
@@ -124,6 +159,9 @@ class Scheduler:
         self._clock = clock
         self._in_flight: set[str] = set()  # check jobs handed to a worker and not done yet
         self._lock = threading.Lock()
+        self._stopping = threading.Event()  # no new claims
+        self._stopped = threading.Event()  # no check runs: no more renewals
+        self._renewer: threading.Thread | None = None
         self.apscheduler = BackgroundScheduler(
             timezone=UTC,
             executors={
@@ -162,11 +200,40 @@ class Scheduler:
             misfire_grace_time=3600,
         )
         self.apscheduler.start(paused=paused)
+        # A thread of its own, not a job: renewals must go on while shutdown waits for checks.
+        self._renewer = threading.Thread(target=self._keep_leases, name="leases", daemon=True)
+        self._renewer.start()
 
     def stop(self, wait: bool = True) -> None:
-        """Stop firing; with wait, running checks finish first."""
+        """Stop claiming: queued checks return unclaimed, free for the other replicas at once.
+        With wait, running checks finish first and anything still held is handed back."""
+        self._stopping.set()
         if self.apscheduler.running:
             self.apscheduler.shutdown(wait=wait)
+        self._stopped.set()
+        if self._renewer is not None:
+            self._renewer.join()
+        if wait:  # nothing runs now: a lease still held is a check cut short
+            released = self._service.schedule.release(self._driver.replica, self._clock())
+            if released:
+                logger.info("handed back %d unfinished checks to the other replicas", released)
+
+    def renew_leases(self) -> int:
+        """Extend the leases of the checks this replica is running; returns how many."""
+        with self._lock:
+            if not self._in_flight:
+                return 0
+        lease = self._driver.lease
+        return self._service.schedule.renew(self._driver.replica, self._clock(), lease)
+
+    def _keep_leases(self) -> None:
+        # A third of the lease: two renewals may fail (a slow database) before it runs out.
+        every = self._driver.lease.total_seconds() / 3
+        while not self._stopped.wait(every):
+            try:
+                self.renew_leases()
+            except SQLAlchemyError:  # the next round tries again; the lease covers the gap
+                logger.warning("could not renew the leases of running checks", exc_info=True)
 
     def sync(self, give_up: bool = False) -> Plan:
         """Add (or replace) a timed job for everything planned, due ones at once, and drop the
@@ -174,7 +241,6 @@ class Scheduler:
         missed checks: a check queued behind slow hosts is late, not missed."""
         current = self._driver.plan(give_up=give_up)
         now = self._clock()
-        grace = int(self._policy.grace.total_seconds()) or 1
         planned = {job.id for job in current.due + current.later}
         for stale in self.apscheduler.get_jobs():
             if stale.id.startswith(JOB_PREFIXES) and stale.id not in planned:
@@ -183,27 +249,38 @@ class Scheduler:
             with self._lock:
                 if job.id in self._in_flight:
                     continue
-            self.apscheduler.add_job(
-                self._run,
-                DateTrigger(run_date=max(job.run_at, now)),
-                args=[job],
-                id=job.id,
-                name=f"{job.kind} {job.server}",
-                executor="checks",
-                misfire_grace_time=grace,
-                replace_existing=True,
-            )
+            # A check another replica holds is looked at again when its lease ends, not now.
+            self._schedule(job, max(job.run_at, now, current.held.get(job.id, now)))
         return current
 
+    def _schedule(self, job: Job, at: datetime) -> None:
+        self.apscheduler.add_job(
+            self._run,
+            DateTrigger(run_date=at),
+            args=[job],
+            id=job.id,
+            name=f"{job.kind} {job.server}",
+            executor="checks",
+            misfire_grace_time=int(self._policy.grace.total_seconds()) or 1,
+            replace_existing=True,
+        )
+
     def _run(self, job: Job) -> None:
+        if self._stopping.is_set():  # shutting down: leave it to the other replicas
+            return
         with self._lock:
             self._in_flight.add(job.id)
         try:
-            self._driver.run(job)
+            decision = self._driver.run(job)
         finally:
             with self._lock:
                 self._in_flight.discard(job.id)
-        if job.kind != "recheck":
+        if decision.verdict is Verdict.LEAVE and decision.until is not None:
+            # Held by another replica: re-planning now would find it due and fire it again at
+            # once, a loop; its holder finishes it or its lease ends first.
+            if not self._stopping.is_set():
+                self._schedule(job, decision.until)
+        elif job.kind != "recheck" and not self._stopping.is_set():
             self.sync()  # a new alert wants its re-check; a new schedule its jobs
 
     def _deliver(self) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Select, delete, make_url, select
+from sqlalchemy import Select, delete, make_url, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.alerts.schedule.leases import Claim, Decision, Verdict, decide
 from bot.alerts.schedule.plan import Job, RunRecord
 from bot.storage.database import make_engine
 from bot.storage.models import ScheduledRun, ServerWindow
@@ -17,58 +19,99 @@ Discovered = dict[str, tuple[datetime | None, datetime]]
 
 
 class ScheduleStore:
-    """Claims runs before they start (so none runs twice) and remembers servers' own schedules."""
+    """Claims runs before they start, leased to one replica (so none runs twice and a dead
+    replica's are taken over), and remembers servers' own schedules."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
 
-    def claim(self, job: Job, now: datetime) -> bool:
-        """Mark a job as running; False when it already ran, runs, or was given up as missed."""
+    def claim(self, job: Job, now: datetime, replica: str, lease: timedelta) -> Decision:
+        """Claim a job's run for `replica` (or take it over from one whose lease ran out), give
+        it up when its window started, or say when to look again."""
+        # Optimistic: read, decide, then write only if nobody wrote first (the unique row for a
+        # new claim, `lease_until <= now` for a takeover). A lost race reads the winner's lease.
+        for _ in range(2):
+            with self._sessions() as session:
+                row = session.scalar(_run_of(job))
+                stored = Claim(row.owner, row.lease_until, row.state) if row is not None else None
+                decision = decide(stored, now, job.window_at, lease)
+                if decision.verdict is Verdict.LEAVE:
+                    return decision
+                values: dict[str, Any] = {"state": "running", "owner": replica}
+                values |= {"lease_until": decision.until, "started_at": now}
+                if decision.verdict is Verdict.GIVE_UP:
+                    values = {"state": "missed", "owner": None, "finished_at": now}
+                if row is None:
+                    session.add(_new_run(job, now, **values))
+                elif not _took(session, row.id, now, **values):
+                    continue
+                try:
+                    session.commit()
+                except IntegrityError:  # another replica inserted it first
+                    continue
+                return decision
+        # Two lost races in a row: someone holds it; look again once a lease could have ended.
+        return Decision(Verdict.LEAVE, now + lease)
+
+    def finish(self, job: Job, now: datetime) -> None:
+        """Record that a claimed job ran."""
+        with self._sessions.begin() as session:
+            run = session.scalar(_run_of(job))
+            if run is None:  # pruned while it ran
+                run = _new_run(job, now, state="done")
+                session.add(run)
+            run.state, run.finished_at = "done", now
+
+    def give_up(self, job: Job, now: datetime) -> bool:
+        """Record a job as missed, unless it finished or a replica holds a live lease on it."""
         with self._sessions() as session:
-            if session.scalar(_run_of(job)) is not None:
+            row = session.scalar(_run_of(job))
+            if row is None:
+                session.add(_new_run(job, now, state="missed", finished_at=now))
+            elif row.state != "running" or not _took(
+                session, row.id, now, state="missed", finished_at=now
+            ):
                 return False
-            session.add(
-                ScheduledRun(
-                    server=job.server,
-                    window_at=job.window_at,
-                    kind=job.kind,
-                    due_at=job.run_at,
-                    state="running",
-                    started_at=now,
-                )
-            )
             try:
                 session.commit()
-            except IntegrityError:  # another worker claimed it first
+            except IntegrityError:  # claimed meanwhile
                 return False
             return True
 
+    def renew(self, replica: str, now: datetime, lease: timedelta) -> int:
+        """Extend the leases of every run `replica` is running; returns how many."""
+        return self._set_leases(replica, now + lease)
+
+    def release(self, replica: str, now: datetime) -> int:
+        """Hand back `replica`'s unfinished runs, so another replica may take them at once."""
+        return self._set_leases(replica, now)
+
     def recover(self) -> int:
-        """At start-up: runs a killed process left unfinished may be claimed again."""
+        """At start-up on SQLite (one process per file): the runs a killed process left
+        unfinished may be claimed again at once. Replicas on PostgreSQL wait for the lease."""
         with self._sessions.begin() as session:
+            if session.get_bind().dialect.name != "sqlite":
+                return 0
             result = session.execute(delete(ScheduledRun).where(ScheduledRun.state == "running"))
             return int(getattr(result, "rowcount", 0) or 0)
 
-    def finish(self, job: Job, now: datetime, state: str = "done") -> None:
-        """Record that a claimed job ran (or, with state="missed", was given up)."""
+    def _set_leases(self, replica: str, until: datetime) -> int:
         with self._sessions.begin() as session:
-            run = session.scalar(_run_of(job))
-            if run is None:
-                run = ScheduledRun(
-                    server=job.server,
-                    window_at=job.window_at,
-                    kind=job.kind,
-                    due_at=job.run_at,
-                    started_at=now,
-                )
-                session.add(run)
-            run.state, run.finished_at = state, now
+            result = session.execute(
+                update(ScheduledRun)
+                .where(ScheduledRun.owner == replica, ScheduledRun.state == "running")
+                .values(lease_until=until)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
 
     def runs(self, since: datetime) -> list[RunRecord]:
         """Runs for windows at or after `since`."""
         with self._sessions() as session:
             rows = session.scalars(select(ScheduledRun).where(ScheduledRun.window_at >= since))
-            return [RunRecord(r.server, r.window_at, r.kind, r.state, r.finished_at) for r in rows]
+            return [
+                RunRecord(r.server, r.window_at, r.kind, r.state, r.finished_at, r.lease_until)
+                for r in rows
+            ]
 
     def discovered(self) -> Discovered:
         """Each server's next run as it last reported it, and when that was."""
@@ -95,6 +138,28 @@ class ScheduleStore:
         with self._sessions.begin() as session:
             result = session.execute(delete(ScheduledRun).where(ScheduledRun.window_at < before))
             return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _new_run(job: Job, now: datetime, **values: Any) -> ScheduledRun:
+    fields = {"started_at": now, **values}
+    return ScheduledRun(
+        server=job.server, window_at=job.window_at, kind=job.kind, due_at=job.run_at, **fields
+    )
+
+
+def _took(session: Session, run_id: int, now: datetime, **values: Any) -> bool:
+    """Update a running run whose lease ran out (or that never had one); False when another
+    replica renewed, took or finished it since it was read."""
+    result = session.execute(
+        update(ScheduledRun)
+        .where(
+            ScheduledRun.id == run_id,
+            ScheduledRun.state == "running",
+            or_(ScheduledRun.lease_until.is_(None), ScheduledRun.lease_until <= now),
+        )
+        .values(**values)
+    )
+    return int(getattr(result, "rowcount", 0) or 0) == 1
 
 
 def _run_of(job: Job) -> Select[ScheduledRun]:

@@ -106,3 +106,20 @@ def test_a_lead_time_shorter_than_the_re_check_time_plans_no_re_check() -> None:
     done = [RunRecord("fs01", WINDOW, "check", "done", at(20, 50))]
     result = plan(servers(quick), {}, done, [("fs01", WINDOW)], at(20, 51), NO_JITTER)
     assert (result.due, result.later) == ([], [])
+
+
+def test_a_check_a_replica_holds_is_due_with_its_lease_end_even_past_the_grace() -> None:
+    policy = SchedulePolicy(jitter=timedelta(0), grace=timedelta(minutes=30))
+    lease_end = at(20, 32)
+    held = [RunRecord("fs01", WINDOW, "check", "running", None, lease_end)]
+    result = plan(servers(FS01), {}, held, [], at(20, 31), policy)
+    (job,) = result.due
+    assert result.missed == []
+    assert result.held == {job.id: lease_end}
+
+
+def test_a_check_whose_lease_ended_is_due_again_like_an_unclaimed_one() -> None:
+    dead = [RunRecord("fs01", WINDOW, "check", "running", None, at(20, 1))]
+    result = plan(servers(FS01), {}, dead, [], at(20, 1), NO_JITTER)
+    assert result.due == [Job("fs01", "check", WINDOW, at(20))]
+    assert result.held == {}
