@@ -1,53 +1,42 @@
 """The durable outbox: every Slack post or update is stored first, then delivered until accepted.
 
 Callers enqueue in the same transaction as the state change it reports, so a crash never loses
-one without the other. Delivery retries with backoff; a post is tagged with its idempotency key
-in Slack's message metadata, so after a crash between Slack accepting it and us recording that,
-the retry finds the message in the channel instead of posting it twice.
+one without the other. A delivery round claims messages with a lease (outbox_claims), sends them
+outside any transaction (outbox_slack, which looks before reposting after a crash) and records
+Slack's answer; a thread's messages go out in the order they were decided (outbox_plan).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.alerts.outbox_claims import claim, release
+from bot.alerts.outbox_plan import thread_of
+from bot.alerts.outbox_slack import METADATA_EVENT, PERMANENT_ERRORS, LeaseLost, send
+from bot.slack.client import OUTBOX_TIMEOUT_S
 from bot.storage.models import OutboxMessage
+
+__all__ = ["METADATA_EVENT", "PERMANENT_ERRORS", "Delivered", "Outbox", "enqueue"]
 
 logger = logging.getLogger(__name__)
 
-METADATA_EVENT = "backupcheck_outbox"
-# Slack's answers that no retry can fix; everything else (429, 5xx, network) is retried.
-PERMANENT_ERRORS = frozenset(
-    {
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "invalid_auth",
-        "not_authed",
-        "account_inactive",
-        "token_revoked",
-        "missing_scope",
-        "invalid_blocks",
-        "no_text",
-        "msg_too_long",
-        "message_not_found",
-        "cant_update_message",
-        "restricted_action",
-    }
-)
 MAX_BACKOFF = timedelta(minutes=5)
-HISTORY_LOOKBACK = 200
-HISTORY_PAGES = 5  # a post older than 1,000 messages back is not looked for
+# Renewed before each Slack call, so it need only outlast one call (the outbox client gives up
+# after OUTBOX_TIMEOUT_S); short, because a restarted bot waits it out for a dead one's claims.
+LEASE = timedelta(seconds=OUTBOX_TIMEOUT_S + 5)
 
 
 @dataclass(frozen=True)
@@ -77,6 +66,7 @@ def enqueue(
         alert_id=alert_id,
         method=method,
         edits=payload.get("ts_of") if method == "chat.update" else None,
+        thread=thread_of(key, method, payload),
         payload=payload,
         next_attempt_at=now,
         created_at=now,
@@ -93,6 +83,11 @@ def enqueue(
     return message
 
 
+def replica_id() -> str:
+    """A name for this process's outbox that no other replica (or restart) shares."""
+    return f"{socket.gethostname()[:40]}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
+
+
 class Outbox:
     """Delivers due messages, one at a time, in the order they were enqueued."""
 
@@ -102,72 +97,88 @@ class Outbox:
         client: WebClient,
         clock: Callable[[], datetime],
         edit_interval: timedelta = timedelta(0),
+        replica: str | None = None,
+        lease: timedelta = LEASE,
     ) -> None:
         self._sessions = sessions
         self._client = client
         self._clock = clock
         self._edit_interval = edit_interval
-        # The scheduler's round and an action's "deliver now" must not send the same message.
+        self.replica = replica or replica_id()
+        self._lease = lease
+        # The scheduler's round and an action's "deliver now" must not send the same message;
+        # other replicas are kept out by the claims in the database.
         self._delivering = threading.Lock()
 
     def deliver_due(self, limit: int = 50) -> list[Delivered]:
         """Try every message whose time has come; returns what happened to each."""
         with self._delivering:
-            now = self._clock()
-            with self._sessions() as session:
-                due = session.scalars(
-                    select(OutboxMessage.id)
-                    .where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now)
-                    .order_by(OutboxMessage.id)
-                    .limit(limit)
-                ).all()
-            results = []
-            for message_id in due:
-                results.append(self._deliver(message_id))
-                if results[-1].state == "pending" and results[-1].error is not None:
-                    # Slack is down or rate-limiting: the rest would wait for nothing, and
-                    # holding the lock that long would stall escalations behind us.
-                    break
+            claimed = claim(self._sessions, self.replica, self._clock(), self._lease, limit)
+            unused = {message_id for message_id, _ in claimed}
+            results: list[Delivered] = []
+            # Threads whose earlier message is still undelivered: the rest of them waits.
+            stalled: set[str] = set()
+            try:
+                for message_id, thread in claimed:
+                    if thread in stalled:
+                        continue
+                    unused.discard(message_id)
+                    result = self._deliver(message_id)
+                    if result is None or result.state == "pending":
+                        stalled.add(thread)
+                    if result is None:
+                        continue  # our lease ran out and another replica has it now
+                    results.append(result)
+                    if result.state == "pending" and result.error is not None:
+                        # Slack is down or rate-limiting: the rest would wait for nothing, and
+                        # holding the lock that long would stall escalations behind us.
+                        break
+            finally:
+                release(self._sessions, self.replica, unused)
             return results
 
-    def _deliver(self, message_id: int) -> Delivered:
+    def _deliver(self, message_id: int) -> Delivered | None:
+        now = self._clock()
         with self._sessions.begin() as session:
-            message = session.get_one(OutboxMessage, message_id)
+            message = session.get_one(OutboxMessage, message_id, with_for_update=True)
+            if message.state != "pending" or message.claimed_by != self.replica:
+                return None
             key, method = message.idempotency_key, message.method
             payload, waiting_for = _resolve_references(session, dict(message.payload))
+            held: Delivered | None = None
             if waiting_for is not None:
-                return _wait_for_reference(message, waiting_for, self._clock())
-            if message.edits is not None:
+                held = _wait_for_reference(message, waiting_for, now)
+            elif message.edits is not None:
                 held = self._hold_edit(session, message)
-                if held is not None:
-                    return held
+            if held is not None:
+                message.claimed_by, message.lease_until = None, None  # decided without Slack
+                return held
             # Counted before Slack is called: after a crash, attempts > 0 says "look first".
             message.attempts += 1
             retried = message.attempts > 1
-        ts: str | None = None
-        error: str | None = None
-        retry_after: float | None = None
+            # The lease runs from now, not from the claim: earlier messages took their time.
+            message.lease_until = now + self._lease
         try:
-            if method == "chat.postMessage":
-                ts = self._look_first(payload, key) if retried else None
-                if ts is None:
-                    payload["metadata"] = {
-                        "event_type": METADATA_EVENT,
-                        "event_payload": {"key": key},
-                    }
-                    ts = str(self._client.api_call(method, json=payload)["ts"])
-            else:
-                response = self._client.api_call(method, json=payload)
-                ts = str(response.get("ts") or payload.get("ts") or "") or None
-        except SlackApiError as failure:
-            error = str(failure.response.get("error") or f"HTTP {failure.response.status_code}")
-            header = (
-                failure.response.headers.get("Retry-After") if failure.response.headers else None
+            answer = send(self._client, method, payload, key, retried, lambda: self._renew(key))
+        except LeaseLost:
+            logger.warning("outbox %s was taken over by another replica mid-delivery", key)
+            return None
+        return self._record(message_id, key, answer.ts, answer.error, answer.retry_after)
+
+    def _renew(self, key: str) -> None:
+        """Extend our lease on a message before another call about it; LeaseLost if not ours."""
+        with self._sessions.begin() as session:
+            renewed = session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.idempotency_key == key,
+                    OutboxMessage.state == "pending",
+                    OutboxMessage.claimed_by == self.replica,
+                )
+                .values(lease_until=self._clock() + self._lease)
             )
-            retry_after = float(header) if header else None
-        except OSError as failure:  # connection refused, reset, timed out
-            error = f"{type(failure).__name__}: {failure}"
-        return self._record(message_id, key, ts, error, retry_after)
+            if renewed.rowcount != 1:  # type: ignore[attr-defined]
+                raise LeaseLost(key)
 
     def _hold_edit(self, session: Session, message: OutboxMessage) -> Delivered | None:
         """Coalesce and pace edits of one message, so a flapping host cannot flood Slack."""
@@ -198,50 +209,6 @@ class Outbox:
             return Delivered(message.idempotency_key, message.state, None, None)
         return None
 
-    def _look_first(self, payload: dict[str, Any], key: str) -> str | None:
-        """_already_posted; when Slack will never let us look (a missing scope, say), posting
-        again risks a duplicate but not posting would lose the message, so we post."""
-        try:
-            return self._already_posted(payload, key)
-        except SlackApiError as failure:
-            error = str(failure.response.get("error") or "")
-            if error not in PERMANENT_ERRORS:
-                raise  # transient: this attempt fails and is retried, looking again
-            logger.warning("cannot look for %s before posting it again (%s)", key, error)
-            return None
-
-    def _already_posted(self, payload: dict[str, Any], key: str) -> str | None:
-        """The ts of this message if an earlier attempt got it into Slack, else None."""
-        thread = payload.get("thread_ts")
-        # Thread replies never show in conversations.history; a thread lists them.
-        method, params = (
-            ("conversations.replies", {"ts": thread}) if thread else ("conversations.history", {})
-        )
-        cursor: str | None = None
-        for _ in range(HISTORY_PAGES):
-            answer = self._client.api_call(
-                method,
-                params={
-                    "channel": payload["channel"],
-                    "limit": HISTORY_LOOKBACK,
-                    "include_all_metadata": "true",
-                    **params,
-                    **({"cursor": cursor} if cursor else {}),
-                },
-            )
-            for message in answer.get("messages") or []:
-                metadata = message.get("metadata") or {}
-                if (
-                    metadata.get("event_type") == METADATA_EVENT
-                    and (metadata.get("event_payload") or {}).get("key") == key
-                ):
-                    logger.info("outbox %s was already posted before a restart", key)
-                    return str(message["ts"])
-            cursor = ((answer.get("response_metadata") or {}).get("next_cursor")) or None
-            if not cursor:
-                break
-        return None
-
     def _record(
         self,
         message_id: int,
@@ -252,8 +219,15 @@ class Outbox:
     ) -> Delivered:
         now = self._clock()
         with self._sessions.begin() as session:
-            message = session.get_one(OutboxMessage, message_id)
+            message = session.get_one(OutboxMessage, message_id, with_for_update=True)
             context = {"alert_id": message.alert_id}
+            if message.state != "pending":
+                # Our lease ran out mid-call and another replica finished it (having looked
+                # for our post first): its record stands.
+                return Delivered(key, message.state, message.result_ts, message.last_error)
+            if error is not None and message.claimed_by != self.replica:
+                return Delivered(key, "pending", None, error)  # the new holder retries it
+            message.claimed_by, message.lease_until = None, None
             if error is None:
                 message.state, message.result_ts, message.sent_at = "sent", ts, now
                 message.last_error = None

@@ -138,6 +138,15 @@ class OutboxMessage(Base):
     result_ts: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # The post's key for its replies and updates (a top-level post's own key): one thread's
+    # messages go out in id order. None only for rows enqueued before the column existed.
+    thread: Mapped[str | None] = mapped_column(String(200))
+    # Which replica's delivery round holds the message, and until when; an expired lease is
+    # anybody's, so a replica that died mid-delivery does not keep its messages.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_outbox_state", "state"),)
 
 
 class ScheduledRun(Base):
