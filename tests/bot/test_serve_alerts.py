@@ -49,6 +49,8 @@ def write_config(tmp_path: Path, fleet: SimulatedFleet, database: str, **setting
         ],
         "alerts": {"channel": ALERT_CHANNEL, "jitter_s": 0, "misfire_grace_min": 30},
         "storage": {"url": database},
+        # No health endpoint unless a test asks for one: the default port may be taken.
+        "slack": {"health_port": 0},
         **settings,
     }
     path = tmp_path / "backupcheck.yaml"
