@@ -1,26 +1,25 @@
-"""alembic's entry point: migrations run online against the URL backupcheck passes in."""
+"""alembic's entry point: migrations run online on the connection backupcheck passes in."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from bot.storage.database import make_engine
 from bot.storage.models import Base
 
 
 def run() -> None:
     """Run the pending migrations in one transaction."""
-    url = context.config.attributes.get("url")
-    if not url:
-        raise RuntimeError("no database URL given to the migrations")
-    with make_engine(url).connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=Base.metadata,
-            render_as_batch=connection.dialect.name == "sqlite",
-        )
-        with context.begin_transaction():
-            context.run_migrations()
+    # migrate() hands over its connection, on which it may hold PostgreSQL's migration lock.
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        raise RuntimeError("no database connection given to the migrations")
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
 
 
 run()
