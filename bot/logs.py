@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import Config
+from bot.display import visible
 
 # Context a log call may pass in `extra=`; the JSON lines carry them as fields.
 CONTEXT_FIELDS = ("host", "check_id", "alert_id", "job")
@@ -36,6 +37,13 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["error"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    """One line per record: a host's text (a label, an error it sent) cannot forge more lines."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return visible(super().formatMessage(record))
 
 
 class SecretMask(logging.Filter):
@@ -86,7 +94,7 @@ def configure_logging(log_format: str, secrets: Iterable[str], level: int = logg
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(SecretMask(secrets))
     logging.basicConfig(level=level, handlers=[handler], force=True)
     # alembic announces every migration step, and APScheduler every job it adds or runs (the

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from bot.config import Config
-from bot.logs import JsonFormatter, SecretMask, known_secrets
+from bot.logs import JsonFormatter, SecretMask, TextFormatter, known_secrets
 
 
 def _record(message: str, *args: object, **extra: object) -> logging.LogRecord:
@@ -83,3 +83,15 @@ logging.getLogger("bot.alerts.service").info("fs01: critical")
     assert "Running job" not in result.stderr
     assert "Added job" not in result.stderr
     assert result.stderr.rstrip().endswith("INFO bot.alerts.service: fs01: critical")
+
+
+def test_a_host_s_text_cannot_forge_a_log_line() -> None:
+    line = TextFormatter("%(levelname)s %(name)s: %(message)s").format(
+        _record("%s: unknown (%s)", "fs01", "x\n2026-12-01 INFO bot: fs01: ok\x1b[2J")
+    )
+    assert "\n" not in line
+    assert "\x1b" not in line
+    assert line == (
+        "INFO bot.alerts.schedule.runner: fs01: unknown "
+        "(x\\x0a2026-12-01 INFO bot: fs01: ok\\x1b[2J)"
+    )
