@@ -40,7 +40,8 @@ class HeartbeatStore:
     def beats(self) -> list[Heartbeat]:
         """Every replica that ever beat here."""
         with self._sessions() as session:
-            rows = session.scalars(select(ReplicaBeat).order_by(ReplicaBeat.started_at))
+            order = (ReplicaBeat.started_at, ReplicaBeat.replica)
+            rows = session.scalars(select(ReplicaBeat).order_by(*order))
             return [
                 Heartbeat(r.replica, r.host, r.pid, r.started_at, r.seen_at, r.stopped_at)
                 for r in rows
