@@ -87,7 +87,7 @@ def _status(
     """The replicas, what each holds and the next checks, from the database: nothing is checked."""
     alerting = services.alerting
     if alerting is None:
-        ack(text=t.text("slack.no_alerting"))
+        ack(text=t.text("replicas.no_alerting"))
         return
     ack(text=t.text("replicas.reading"))
     respond = Responder(str(command.get("response_url", "")))
