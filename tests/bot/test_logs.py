@@ -83,3 +83,11 @@ logging.getLogger("bot.alerts.service").info("fs01: critical")
     assert "Running job" not in result.stderr
     assert "Added job" not in result.stderr
     assert result.stderr.rstrip().endswith("INFO bot.alerts.service: fs01: critical")
+
+
+def test_the_heartbeat_url_is_a_secret() -> None:
+    url = "https://hc-ping.com/0b2f6c3e-1a2b-4c5d-8e9f-0123456789ab"
+    config = Config.model_validate({"alerts": {"heartbeat_url": url}})
+    assert known_secrets(config, {}) == [url]
+    mask = SecretMask(known_secrets(config, {}))
+    assert mask.mask(f"calling {url} failed") == "calling *** failed"
