@@ -31,6 +31,8 @@ ChannelId = Annotated[str, Field(pattern=r"^[CGD][A-Z0-9]{1,31}$")]
 # A Web API base URL: scheme, host, optional port and path; no user name or password (they
 # would be logged with the URL), no query or fragment.
 API_URL_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$"
+# A monitor's push URL: the same, plus a query (Uptime Kuma's ?status=up&msg=OK).
+PUSH_URL_PATTERN = API_URL_PATTERN[:-1] + r"(\?[A-Za-z0-9._~%&=+-]*)?$"
 
 
 class SlackSettings(BaseModel):
@@ -96,6 +98,8 @@ class AlertSettings(BaseModel):
     # Replicas on one database: a running check's claim, renewed every third of this; a dead
     # replica's checks are taken over once it ends.
     lease_s: int = Field(default=60, ge=10, le=3600)
+    # The dead man's switch, called after each scheduling round; a secret (its path is a token).
+    heartbeat_url: str | None = Field(default=None, pattern=PUSH_URL_PATTERN, max_length=2000)
 
 
 class Config(Inventory):

@@ -74,8 +74,9 @@ class SecretMask(logging.Filter):
 
 
 def known_secrets(config: Config, environ: Mapping[str, str]) -> list[str]:
-    """The values that must never be logged: Slack tokens and the credentials' passwords."""
-    secrets = []
+    """The values that must never be logged: Slack tokens, the credentials' passwords and the
+    heartbeat URL (a healthchecks.io ping URL's path is the check's token)."""
+    secrets = [config.alerts.heartbeat_url or ""]
     for name in SLACK_SECRETS:
         secrets.append(environ.get(name, ""))
         if environ.get(f"{name}_FILE"):  # Docker secrets

@@ -9,11 +9,14 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.alerts.heartbeat_url import HeartbeatUrl
 from bot.alerts.history import History
 from bot.alerts.lifecycle import AlertPolicy
-from bot.alerts.outbox import Outbox
+from bot.alerts.liveness import Liveness
+from bot.alerts.outbox import Outbox, replica_id
+from bot.alerts.replicas import ReplicaStatus
 from bot.alerts.schedule.plan import SchedulePolicy, jitter_for
-from bot.alerts.schedule.runner import Driver, Scheduler, replica_id
+from bot.alerts.schedule.runner import Driver, Scheduler
 from bot.alerts.schedule.store import ScheduleStore
 from bot.alerts.service import AlertService
 from bot.alerts.silences import ActiveSilence, SilenceStore
@@ -65,6 +68,13 @@ class Alerting:
         return sorted(
             windows, key=lambda w: (w.next_backup_at is None, w.next_backup_at or 0, w.server)
         )
+
+    def status(self, now: datetime) -> ReplicaStatus:
+        """The replicas, what each holds, and the servers' schedules, as stored."""
+        liveness = self.scheduler.liveness
+        if liveness is None:  # built by hand without liveness (some tests)
+            return ReplicaStatus([], {}, {}, {})
+        return liveness.store.status(now)
 
     def silences_shown(self) -> dict[str, ActiveSilence]:
         """Active silences, with their end in each server's time zone."""
@@ -138,14 +148,21 @@ def build_alerting(
         clock,
     )
     timing = schedule_policy(settings)
-    # One id per build, so that replicas in one test process are as distinct as processes.
-    driver = Driver(service, timing, clock, replica_id(), timedelta(seconds=settings.lease_s))
+    # One id per build, shared by the checks' claims, the outbox's and the heartbeat, so that
+    # the status view can say what each replica holds; replicas in one test process are as
+    # distinct as processes.
+    replica = replica_id()
+    driver = Driver(service, timing, clock, replica, timedelta(seconds=settings.lease_s))
     outbox = Outbox(
         sessions,
         outbox_client(str(client.token), client.base_url),
         clock,
         timedelta(seconds=settings.edit_interval_s),
+        replica=replica,
     )
+    url = HeartbeatUrl(settings.heartbeat_url) if settings.heartbeat_url else None
+    t = catalog(config.language)
+    liveness = Liveness(sessions, service, settings.channel, t, replica, timing, clock, url)
     scheduler = Scheduler(
         driver,
         service,
@@ -154,6 +171,7 @@ def build_alerting(
         timedelta(days=settings.retention_days),
         settings.scheduler_workers,
         clock,
+        liveness,
     )
     responders = Authorizer(
         client,

@@ -14,7 +14,9 @@ MAX_TEXT = 500
 MAX_SERVERS = 20
 _SERVER_NAME = re.compile(SERVER_NAME_PATTERN)
 
-Action = Literal["help", "check", "all", "windows", "silence", "unsilence", "bad_duration"]
+Action = Literal[
+    "help", "check", "all", "windows", "status", "silence", "unsilence", "bad_duration"
+]
 MAX_SILENCE = timedelta(days=30)
 _DURATION = re.compile(r"(\d{1,5})([mhd])", re.IGNORECASE)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
@@ -32,7 +34,12 @@ class SlashRequest:
     duration_text: str = ""  # as typed, for the error when it is not a duration
 
 
-_KEYWORDS: dict[str, Action] = {"help": "help", "all": "all", "windows": "windows"}
+_KEYWORDS: dict[str, Action] = {
+    "help": "help",
+    "all": "all",
+    "windows": "windows",
+    "status": "status",
+}
 HELP = SlashRequest("help")
 NOT_UNDERSTOOD = SlashRequest("help", understood=False)
 

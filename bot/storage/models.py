@@ -196,3 +196,18 @@ class Silence(Base):
     created_at: Mapped[datetime]
     lifted_by: Mapped[str | None] = mapped_column(String(64))
     lifted_at: Mapped[datetime | None]
+
+
+class ReplicaBeat(Base):
+    """A `serve` process's last heartbeat: who is alive, and, once all were down, since when."""
+
+    __tablename__ = "replicas"
+
+    # The id its scheduled runs and outbox claims carry (bot.alerts.outbox.replica_id).
+    replica: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(253))
+    pid: Mapped[int]
+    started_at: Mapped[datetime]
+    seen_at: Mapped[datetime]
+    # Set on a clean stop, so a status view tells "stopped" from "died".
+    stopped_at: Mapped[datetime | None]

@@ -33,6 +33,7 @@ from bot.terminal.options import (
     load_settings,
 )
 from bot.terminal.render import print_report, summary_table
+from bot.terminal.status import status
 from bot.terminal.targets import chosen_servers
 from bot.terminal.windows import show_windows
 from checks.collect.errors import CollectError
@@ -240,6 +241,9 @@ def health(config: ConfigOption = None) -> None:
     )
     typer.echo(line)
     raise typer.Exit(0 if status.healthy else 1)
+
+
+app.command()(status)
 
 
 @app.command()

@@ -52,7 +52,7 @@ def stored_schedules(settings: Config, servers: list[Server]) -> Discovered:
     """Each server's own schedule as the bot last stored it; empty when there is none to read."""
     if all(server.backup_times for server in servers):
         return {}  # every window is configured: nothing to read
-    if not _may_exist(settings.storage.url):
+    if not may_exist(settings.storage.url):
         return {}
     # Imported here: SQLAlchemy would slow every other command by a second.
     from bot.alerts.schedule.store import read_discovered
@@ -60,7 +60,7 @@ def stored_schedules(settings: Config, servers: list[Server]) -> Discovered:
     return read_discovered(settings.storage.url) or {}
 
 
-def _may_exist(url: str) -> bool:
+def may_exist(url: str) -> bool:
     """False for a SQLite file that does not exist: no bot has stored a plan there."""
     if not url.startswith("sqlite"):
         return True

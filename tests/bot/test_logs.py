@@ -95,3 +95,11 @@ def test_a_host_s_text_cannot_forge_a_log_line() -> None:
         "INFO bot.alerts.schedule.runner: fs01: unknown "
         "(x\\x0a2026-12-01 INFO bot: fs01: ok\\x1b[2J)"
     )
+
+
+def test_the_heartbeat_url_is_a_secret() -> None:
+    url = "https://hc-ping.com/0b2f6c3e-1a2b-4c5d-8e9f-0123456789ab"
+    config = Config.model_validate({"alerts": {"heartbeat_url": url}})
+    assert known_secrets(config, {}) == [url]
+    mask = SecretMask(known_secrets(config, {}))
+    assert mask.mask(f"calling {url} failed") == "calling *** failed"

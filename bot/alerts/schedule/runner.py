@@ -7,9 +7,6 @@ without waiting. APScheduler only provides the timing in the running bot.
 from __future__ import annotations
 
 import logging
-import os
-import secrets
-import socket
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -20,6 +17,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.alerts.liveness import Liveness
 from bot.alerts.outbox import Outbox
 from bot.alerts.schedule.leases import Decision, Verdict
 from bot.alerts.schedule.plan import Job, Plan, SchedulePolicy, plan
@@ -29,12 +27,6 @@ logger = logging.getLogger(__name__)
 JOB_PREFIXES = ("check:", "recheck:", "discover:")
 Clock = Callable[[], datetime]
 LEFT = Decision(Verdict.LEAVE)  # nothing to run, nothing to look at again
-
-
-def replica_id() -> str:
-    """This process among replicas: host and pid for people, and a random part, since a
-    container's pid (1) and a pod's host name come back after a restart."""
-    return f"{socket.gethostname()[:150]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 class Driver:
@@ -150,8 +142,10 @@ class Scheduler:
         retention: timedelta,
         workers: int,
         clock: Clock = lambda: datetime.now(UTC),
+        liveness: Liveness | None = None,
     ) -> None:
         self._driver = driver
+        self.liveness = liveness
         self._service = service
         self._outbox = outbox
         self._policy = policy
@@ -184,9 +178,11 @@ class Scheduler:
             logger.info(
                 "%d checks were cut short by a restart; they run again if still due", recovered
             )
-        self.sync(give_up=True)
+        if self.liveness is not None:
+            self.liveness.start()
+        self.round(give_up=True)
         add = self.apscheduler.add_job
-        add(self.sync, IntervalTrigger(minutes=5), id="plan", replace_existing=True)
+        add(self.round, IntervalTrigger(minutes=5), id="plan", replace_existing=True)
         add(self._deliver, IntervalTrigger(seconds=2), id="outbox", replace_existing=True)
         add(self._escalate, IntervalTrigger(seconds=30), id="escalate", replace_existing=True)
         # Soon after start too: a bot restarted daily would otherwise never prune.
@@ -217,6 +213,8 @@ class Scheduler:
             released = self._service.schedule.release(self._driver.replica, self._clock())
             if released:
                 logger.info("handed back %d unfinished checks to the other replicas", released)
+        if self.liveness is not None:
+            self.liveness.stop()
 
     def renew_leases(self) -> int:
         """Extend the leases of the checks this replica is running; returns how many."""
@@ -252,6 +250,12 @@ class Scheduler:
             # A check another replica holds is looked at again when its lease ends, not now.
             self._schedule(job, max(job.run_at, now, current.held.get(job.id, now)))
         return current
+
+    def round(self, give_up: bool = False) -> None:
+        """A scheduling round: sync, then tell liveness (a round that raised tells nobody)."""
+        self.sync(give_up=give_up)
+        if self.liveness is not None:
+            self.liveness.after_round()
 
     def _schedule(self, job: Job, at: datetime) -> None:
         self.apscheduler.add_job(

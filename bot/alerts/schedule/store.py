@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, delete, make_url, or_, select, update
+from sqlalchemy import Engine, Select, delete, make_url, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -175,19 +175,26 @@ def read_discovered(url: str) -> Discovered | None:
     (no migration, no new SQLite file); None when there is no such database or it cannot be read.
 
     For `backupcheck windows`, which shows the bot's plan without contacting any server."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        # Connecting would create a missing file; a fresh database knows no schedule anyway.
-        if database in ("", ":memory:") or not Path(database).is_file():
-            return None
-    elif parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
-        # libpq waits for an unanswering host as long as TCP does; a terminal command should not.
-        parsed = parsed.update_query_dict({"connect_timeout": "5"})
-    engine = make_engine(parsed.render_as_string(hide_password=False))
+    engine = reader_engine(url)
+    if engine is None:
+        return None
     try:
         return ScheduleStore(sessionmaker(engine)).discovered()
     except SQLAlchemyError:  # unreachable, refused, or a database the bot never set up
         return None
     finally:
         engine.dispose()
+
+
+def reader_engine(url: str) -> Engine | None:
+    """An engine for the terminal's read-only views; None for a SQLite file that does not exist
+    (connecting would create it, and a fresh database holds nothing to show)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database in ("", ":memory:") or not Path(database).is_file():
+            return None
+    elif parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+        # libpq waits for an unanswering host as long as TCP does; a terminal command should not.
+        parsed = parsed.update_query_dict({"connect_timeout": "5"})
+    return make_engine(parsed.render_as_string(hide_password=False))

@@ -13,6 +13,7 @@ from bot.slack.blocks import help_blocks, report_blocks, summary_blocks, windows
 from bot.slack.responder import Responder
 from bot.slack.services import Services
 from bot.slack.slash_text import SlashRequest, parse_slash_text
+from bot.slack.status_blocks import status_blocks
 from checks.i18n import Catalog
 from checks.inventory import Server
 from checks.report import Report
@@ -37,6 +38,9 @@ def handle_backupcheck(services: Services, ack: Ack, command: dict[str, str]) ->
         return
     if request.action == "help":
         ack(blocks=_dicts(help_blocks(t, services.command, request.understood)))
+        return
+    if request.action == "status":
+        _status(services, ack, request, command, t)
         return
     if request.action in ("all", "windows"):
         servers = services.checks.all_servers()
@@ -75,6 +79,26 @@ def _windows(
     else:
         blocks = windows_blocks(alerting.planned_windows(), t, alerting.silences_shown())
     respond(t.text("windows.title"), blocks, response_type=response_type)
+
+
+def _status(
+    services: Services, ack: Ack, request: SlashRequest, command: dict[str, str], t: Catalog
+) -> None:
+    """The replicas, what each holds and the next checks, from the database: nothing is checked."""
+    alerting = services.alerting
+    if alerting is None:
+        ack(text=t.text("replicas.no_alerting"))
+        return
+    ack(text=t.text("replicas.reading"))
+    respond = Responder(str(command.get("response_url", "")))
+    response_type = "in_channel" if request.public else "ephemeral"
+
+    def answer() -> None:
+        now = alerting.clock()
+        blocks = status_blocks(alerting.status(now), alerting.planned_windows(), t, now)
+        respond(t.text("replicas.title"), blocks, response_type=response_type)
+
+    services.checks.submit(answer)
 
 
 def _silence(
