@@ -153,6 +153,10 @@ class Scheduler:
         self._clock = clock
         self._in_flight: set[str] = set()  # check jobs handed to a worker and not done yet
         self._lock = threading.Lock()
+        # Held to touch APScheduler's jobs from a check thread: shutdown(wait=True) holds
+        # APScheduler's job-store lock while it waits for those threads, so once stopping has
+        # begun no thread may ask for it (get_jobs, add_job), or both wait for ever.
+        self._jobs_gate = threading.Lock()
         self._stopping = threading.Event()  # no new claims
         self._stopped = threading.Event()  # no check runs: no more renewals
         self._renewer: threading.Thread | None = None
@@ -203,7 +207,8 @@ class Scheduler:
     def stop(self, wait: bool = True) -> None:
         """Stop claiming: queued checks return unclaimed, free for the other replicas at once.
         With wait, running checks finish first and anything still held is handed back."""
-        self._stopping.set()
+        with self._jobs_gate:
+            self._stopping.set()
         if self.apscheduler.running:
             self.apscheduler.shutdown(wait=wait)
         self._stopped.set()
@@ -240,15 +245,18 @@ class Scheduler:
         current = self._driver.plan(give_up=give_up)
         now = self._clock()
         planned = {job.id for job in current.due + current.later}
-        for stale in self.apscheduler.get_jobs():
-            if stale.id.startswith(JOB_PREFIXES) and stale.id not in planned:
-                stale.remove()
-        for job in current.due + current.later:
-            with self._lock:
-                if job.id in self._in_flight:
-                    continue
-            # A check another replica holds is looked at again when its lease ends, not now.
-            self._schedule(job, max(job.run_at, now, current.held.get(job.id, now)))
+        with self._jobs_gate:
+            if self._stopping.is_set():
+                return current
+            for stale in self.apscheduler.get_jobs():
+                if stale.id.startswith(JOB_PREFIXES) and stale.id not in planned:
+                    stale.remove()
+            for job in current.due + current.later:
+                with self._lock:
+                    if job.id in self._in_flight:
+                        continue
+                # A check another replica holds is looked at again when its lease ends.
+                self._schedule(job, max(job.run_at, now, current.held.get(job.id, now)))
         return current
 
     def round(self, give_up: bool = False) -> None:
@@ -282,8 +290,9 @@ class Scheduler:
         if decision.verdict is Verdict.LEAVE and decision.until is not None:
             # Held by another replica: re-planning now would find it due and fire it again at
             # once, a loop; its holder finishes it or its lease ends first.
-            if not self._stopping.is_set():
-                self._schedule(job, decision.until)
+            with self._jobs_gate:
+                if not self._stopping.is_set():
+                    self._schedule(job, decision.until)
         elif job.kind != "recheck" and not self._stopping.is_set():
             self.sync()  # a new alert wants its re-check; a new schedule its jobs
 
