@@ -60,7 +60,7 @@ def _interpolate(value: str, environ: dict[str, str]) -> str:
 
 def _named_volume(service: dict[str, Any], target: str) -> str:
     for volume in service.get("volumes", []):
-        source, _, rest = volume.partition(":")
+        source, _, rest = str(volume).partition(":")
         if rest.split(":")[0] == target:
             return source
     raise AssertionError(f"nothing is mounted at {target}")
