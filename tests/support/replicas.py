@@ -1,0 +1,217 @@
+"""Real `backupcheck serve` replicas on one database, against a fleet of many copies of two
+profiled hosts (fs01 fails, jp01 passes): the tests of issue 16 and bench/replicas.py share this."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+import yaml
+from sqlalchemy import create_engine, text
+
+from tests.conftest import PASSWORD, PROFILES, USER
+from tests.support.fleet import SimulatedFleet
+from tests.support.fleet_profiles import HostProfile
+from tests.support.slack_api import APP_TOKEN, BOT_TOKEN, SlackStandIn
+
+BACKUPCHECK = Path(sys.executable).with_name("backupcheck")
+ALERT_CHANNEL = "C123"  # the channel the loopback Slack has the bot in (tests/bot/conftest.py)
+
+
+def failing(index: int) -> str:
+    """The name of the index-th host that fails (a copy of fs01: D: too full)."""
+    return f"fs{index:03d}"
+
+
+def healthy(index: int) -> str:
+    """The name of the index-th host that gets no alert (a copy of jp01: a warning only)."""
+    return f"jp{index:03d}"
+
+
+@contextmanager
+def copied_fleet(
+    failing_hosts: int, healthy_hosts: int, latency_ms: int
+) -> Iterator[SimulatedFleet]:
+    """A fleet of copies of fs01 and jp01, each answering every request after latency_ms."""
+    profiles: dict[str, HostProfile] = {}
+    for count, seed, name in ((failing_hosts, "fs01", failing), (healthy_hosts, "jp01", healthy)):
+        profile = PROFILES[seed]
+        for index in range(count):
+            profiles[name(index)] = profile.model_copy(update={"latency_ms": latency_ms})
+    with SimulatedFleet(profiles, users={USER: PASSWORD}) as running:
+        yield running
+        assert running.errors == []
+
+
+def write_config(
+    path: Path, fleet: SimulatedFleet, database: str, lease_s: int, workers: int, **alerts: Any
+) -> Path:
+    """Every host's window 20 minutes from now (UTC), checked 30 minutes before: all are due
+    at once when the replicas start; their re-checks and escalations come minutes later."""
+    window = (datetime.now(UTC) + timedelta(minutes=20)).strftime("%H:%M")
+    servers = []
+    for name in fleet.profiles:
+        address, port = fleet.address_of(name)
+        servers.append(
+            {
+                "name": name,
+                "address": address,
+                "port": port,
+                "backup_times": [window],
+                "timezone": "UTC",
+                "lead_time_min": 30,
+            }
+        )
+    config = {
+        "defaults": {
+            "credential": "reader",
+            "connect_timeout_s": 2,
+            "operation_timeout_s": 2,
+            "read_timeout_s": 4,
+            "deadline_s": 10,
+        },
+        "credentials": {"reader": {"username": USER, "password_env": "WINRM_PASSWORD"}},
+        "servers": servers,
+        "alerts": {
+            "channel": ALERT_CHANNEL,
+            "jitter_s": 0,
+            "misfire_grace_min": 30,
+            # One alert per failing host, not a digest: the tests count alerts per host.
+            "digest_threshold": 10_000,
+            # fs01 is critical; jp01's warning (800 MB free, 1 GB recommended) stays quiet.
+            "min_severity": "critical",
+            "lease_s": lease_s,
+            "scheduler_workers": workers,
+            **alerts,
+        },
+        "storage": {"url": database},
+        "slack": {"health_port": 0},  # the default port may be taken, and is one per machine
+    }
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
+class Replica:
+    """One `backupcheck serve` process; its output goes to a file (a pipe nobody reads while
+    the test waits would fill and stall the bot)."""
+
+    def __init__(self, config: Path, stand_in: SlackStandIn, workdir: Path, name: str) -> None:
+        self.name = name
+        self.log_path = workdir / f"{name}.log"
+        self._terminated = False
+        self._log: IO[str] = self.log_path.open("w", encoding="utf-8")
+        environment = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_APP_TOKEN": APP_TOKEN,
+            "SLACK_API_URL": stand_in.api_url,
+            "WINRM_PASSWORD": PASSWORD,
+            # A replica that hangs on SIGTERM gets SIGABRT: this dumps every thread's stack.
+            "PYTHONFAULTHANDLER": "1",
+        }
+        self.process = subprocess.Popen(
+            [str(BACKUPCHECK), "serve", "--config", str(config)],
+            env=environment,
+            cwd=workdir,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def output(self) -> str:
+        """Everything it has logged so far."""
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def kill(self) -> None:
+        """kill -9: no shutdown at all."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+        self._log.close()
+
+    def terminate(self) -> None:
+        """SIGTERM, once: a second one may land while Python is exiting, whose default
+        handlers are back by then, and end the process with -15."""
+        if not self._terminated and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        self._terminated = True
+
+    def stop(self, timeout: float = 60) -> int:
+        """SIGTERM, then wait for it to exit; returns its exit status."""
+        self.terminate()
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.send_signal(signal.SIGABRT)  # its threads' stacks go to the log
+            self.process.wait(timeout=30)
+            message = f"{self.name} did not exit on SIGTERM; see {self.log_path}"
+            raise AssertionError(message) from None
+        finally:
+            self._log.close()
+
+    def ensure_gone(self) -> None:
+        """Whatever happened in the test, leave no process behind."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=30)
+        self._log.close()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll until condition holds; the deadline, not a count of sleeps, bounds the wait."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"not in {timeout:.0f} s: {what}"
+        time.sleep(0.05)
+
+
+def settled(database: str, checks: int) -> bool:
+    """Every lead-time check finished and every message it caused is delivered."""
+    engine = create_engine(database)
+    try:
+        with engine.connect() as connection:
+            done = connection.execute(
+                text("SELECT count(*) FROM scheduled_runs WHERE kind = 'check' AND state = 'done'")
+            ).scalar_one()
+            pending = connection.execute(
+                text("SELECT count(*) FROM outbox WHERE state = 'pending'")
+            ).scalar_one()
+            return bool(done == checks and pending == 0)
+    finally:
+        engine.dispose()
+
+
+def run_states(database: str) -> dict[str, int]:
+    """How many scheduled runs are in each state, per kind (`check:done`, ...)."""
+    engine = create_engine(database)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT kind, state, count(*) FROM scheduled_runs GROUP BY kind, state")
+            ).all()
+            return {f"{kind}:{state}": int(count) for kind, state, count in rows}
+    finally:
+        engine.dispose()
+
+
+def alerts_by_host(stand_in: SlackStandIn) -> dict[str, tuple[int, int]]:
+    """Per host named at the start of a top-level message: (alert messages, thread replies)."""
+    messages = [m for (c, _), m in stand_in.messages.items() if c == ALERT_CHANNEL]
+    top = [m for m in messages if m.get("thread_ts") in (None, m["ts"])]
+    replies: dict[str, int] = {}
+    for message in messages:
+        if message not in top:
+            replies[message["thread_ts"]] = replies.get(message["thread_ts"], 0) + 1
+    found: dict[str, tuple[int, int]] = {}
+    for message in top:
+        host = message["text"].split("*")[1] if message["text"].startswith("*") else "?"
+        alerts, details = found.get(host, (0, 0))
+        found[host] = (alerts + 1, details + replies.get(message["ts"], 0))
+    return found
