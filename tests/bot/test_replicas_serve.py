@@ -7,29 +7,13 @@ import signal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from tests.bot.test_serve_alerts import alert_messages, start, wait_until, write_config
 from tests.support.fleet import SimulatedFleet
+from tests.support.replicas import settled
 from tests.support.slack_api import SlackStandIn
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def _settled(database: str) -> bool:
-    """The check ran and every message it caused is delivered."""
-    engine = create_engine(database)
-    try:
-        with engine.connect() as connection:
-            runs = connection.execute(
-                text("SELECT count(*) FROM scheduled_runs WHERE state = 'done'")
-            ).scalar_one()
-            pending = connection.execute(
-                text("SELECT count(*) FROM outbox WHERE state = 'pending'")
-            ).scalar_one()
-            return bool(runs) and pending == 0
-    finally:
-        engine.dispose()
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -40,7 +24,7 @@ def test_two_replicas_check_once_and_post_once(
     replicas = [start(config, stand_in, tmp_path), start(config, stand_in, tmp_path)]
     try:
         wait_until(lambda: len(alert_messages(stand_in)[1]) >= 1, timeout=60)
-        wait_until(lambda: _settled(database_url), timeout=60)
+        wait_until(lambda: settled(database_url, checks=1), timeout=60)
         top, replies = alert_messages(stand_in)
         assert len(top) == 1
         assert top[0]["text"].startswith("*fs01*: D: has 235 MB free")

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +18,7 @@ from sqlalchemy import create_engine, text
 
 from bot.storage.database import MIGRATION_LOCK_KEY
 from tests.bot.conftest import ALERT_CHANNEL, BACKUPCHECK, Run
-from tests.conftest import PASSWORD, POSTGRES, USER
+from tests.conftest import PASSWORD, USER, postgres_schema
 from tests.support.fleet import SimulatedFleet
 from tests.support.slack_api import APP_TOKEN, BOT_TOKEN, SlackStandIn
 
@@ -117,16 +116,8 @@ def write_config(tmp_path: Path, fleet: SimulatedFleet, database: str) -> Path:
 @pytest.fixture
 def fresh_schema() -> Iterator[str]:
     """A URL to an empty PostgreSQL schema of this test's own."""
-    schema = f"bc_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema() as url:
+        yield url
 
 
 @pytest.mark.parametrize("start", ["together", "together again", "behind a held lock"])
