@@ -14,9 +14,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Engine, create_engine, text  # noqa: E402
 
+from tests.conftest import postgres_schema  # noqa: E402
 from tests.support.fleet import SimulatedFleet  # noqa: E402
 from tests.support.replicas import (  # noqa: E402
     Replica,
@@ -35,7 +33,6 @@ from tests.support.replicas import (  # noqa: E402
 )
 from tests.support.slack_api import SlackStandIn  # noqa: E402
 
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 WORKERS = 8  # alerts.scheduler_workers' default
 
 
@@ -51,21 +48,6 @@ class Figures:
     takeover_max_s: float
 
 
-@contextmanager
-def schema() -> Iterator[str]:
-    """A fresh PostgreSQL schema, dropped afterwards, as a URL."""
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{name}"'))
-    try:
-        yield f"{POSTGRES}?options=-csearch_path%3D{name}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
-        admin.dispose()
-
-
 def shells(fleet: SimulatedFleet) -> int:
     """WinRM shells opened across the fleet: checks that reached their host."""
     return sum(fleet.actions_for(name).count("Create") for name in fleet.profiles)
@@ -76,7 +58,7 @@ def throughput(replicas: int, hosts: int, latency_ms: int, lease_s: int) -> tupl
     with (
         SlackStandIn() as stand_in,
         copied_fleet(0, hosts, latency_ms) as fleet,
-        schema() as database,
+        postgres_schema() as database,
         tempfile.TemporaryDirectory() as workdir,
     ):
         config = write_config(Path(workdir) / "c.yaml", fleet, database, lease_s, WORKERS)
@@ -100,7 +82,7 @@ def takeover(replicas: int, hosts: int, latency_ms: int, lease_s: int) -> list[f
     with (
         SlackStandIn() as stand_in,
         copied_fleet(0, hosts, latency_ms) as fleet,
-        schema() as database,
+        postgres_schema() as database,
         tempfile.TemporaryDirectory() as workdir,
     ):
         path = Path(workdir)
