@@ -53,7 +53,7 @@ function ConvertTo-HResult($value) {
 
 function ConvertFrom-EventTime([string]$text) {
     # Event data writes UTC with nine fractional digits, more than .NET parses: keep seven.
-    if ($text -notmatch '^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?Z$') { return $null }
+    if (-not ($text -match '^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?Z$')) { return $null }
     $fraction = ''
     if ($Matches[2]) { $fraction = $Matches[2].Substring(0, [Math]::Min(8, $Matches[2].Length)) }
     $styles = [System.Globalization.DateTimeStyles]::AdjustToUniversal -bor [System.Globalization.DateTimeStyles]::AssumeUniversal
@@ -196,10 +196,11 @@ try {
 
 # The Windows Server Backup policy, when the feature is installed and a policy exists.
 $backup = $null
+$wbInstalled = $null -ne (Get-Module -ListAvailable -Name WindowsServerBackup)
 $wbLoaded = $false
 $script:wbSummary = $null
 $script:summaryTried = $false
-if ($null -eq (Get-Module -ListAvailable -Name WindowsServerBackup)) {
+if (-not $wbInstalled) {
     $warnings.Add('the Windows Server Backup feature is not installed, so there is no backup policy to read')
 } else {
     try {
@@ -355,7 +356,8 @@ if ($wbLoaded) {
         $warnings.Add('the running backup job could not be read: ' + (Get-ErrorText $_))
     }
 }
-if ($null -eq $lastBackup.summary -and $null -eq $lastBackup.job) {
+# Without the feature there is no backup channel either: nothing more to read.
+if ($wbInstalled -and $null -eq $lastBackup.summary -and $null -eq $lastBackup.job) {
     $events = Read-BackupEvents
     if ($null -ne $events) { $lastBackup.events = $events }
 }
