@@ -146,10 +146,10 @@ def window_outcome(
     if window_end is not None:
         until = min(until, window_end - CLOCK_SLACK)
     span = _Span(window_start - CLOCK_SLACK, until)
-    for job in (last.current_job, last.job):
-        found = _from_job(job, span)
-        if found is not None:
-            return found
+    # Of the finished job and the running one, the first to start in the window is its run.
+    jobs = [j for j in (last.job, last.current_job) if j is not None and _is_backup_in(j, span)]
+    if jobs:
+        return _from_job(min(jobs, key=lambda j: j.started_at or window_start))
     found = _from_summary(last.summary, span)
     if found is None:
         found = _from_events(last.events or (), span)
@@ -164,11 +164,11 @@ def window_outcome(
     )
 
 
-def _from_job(job: BackupJob | None, span: _Span) -> Outcome | None:
-    if job is None or (job.type or "Backup").casefold() != "backup":
-        return None
-    if not span.holds(job.started_at):
-        return None
+def _is_backup_in(job: BackupJob, span: _Span) -> bool:
+    return (job.type or "Backup").casefold() == "backup" and span.holds(job.started_at)
+
+
+def _from_job(job: BackupJob) -> Outcome:
     if (job.state or "").casefold() == "running" or job.ended_at is None:
         return Running(job.started_at)
     items = tuple(

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from checks.last_backup import LastBackup
 from checks.outcome import (
@@ -141,6 +143,13 @@ class TestFromTheJob:
             window_end=WINDOW,
         )
         assert outcome == Succeeded(at("21:00", 23), None)
+
+    def test_a_rerun_running_now_does_not_hide_the_windows_failed_run(self) -> None:
+        failed = job(at("21:00"), at("21:03"), 0x80780119)
+        rerun = job(at("21:30"), None)
+        outcome = window_outcome(last(job=failed, current_job=rerun), WINDOW, at("21:40"))
+        assert isinstance(outcome, Failed)
+        assert outcome.started_at == at("21:00")
 
     def test_a_recovery_job_is_not_the_backup(self) -> None:
         recovery = job(at("21:10"), at("21:20"), type="Recovery")
@@ -299,3 +308,45 @@ def test_the_fixture_read_the_night_before_saw_that_run_succeed() -> None:
 
 def test_the_fixture_where_no_backup_ran() -> None:
     assert outcome_of("not-run") == NotRun(at("21:00:02", 23), next_backup_at=None)
+
+
+ZONES = st.sampled_from(
+    [UTC, JST, timezone(timedelta(hours=-5)), timezone(timedelta(hours=5, minutes=45))]
+)
+MOMENTS = st.builds(
+    lambda minutes, zone: (WINDOW + timedelta(minutes=minutes)).astimezone(zone),
+    st.integers(-3 * 24 * 60, 3 * 24 * 60),
+    ZONES,
+)
+CODES = st.one_of(st.none(), st.sampled_from([0, 0x80780119, 0x8004231F, 0x80780123, -2139619047]))
+JOBS = st.one_of(
+    st.none(),
+    st.builds(
+        lambda start, end, code, state, kind: job(start, end, code or 0, state=state, type=kind),
+        MOMENTS,
+        st.one_of(st.none(), MOMENTS),
+        CODES,
+        st.sampled_from(["Completed", "Running", "Failed", "Queued"]),
+        st.sampled_from(["Backup", "Recovery"]),
+    ),
+)
+EVENTS = st.one_of(
+    st.none(),
+    st.lists(
+        st.builds(event, st.sampled_from([1, 4, 5, 7, 8, 9, 14, 19, 49, 100]), MOMENTS, CODES),
+        max_size=8,
+    ),
+)
+
+
+@given(job_=JOBS, running=JOBS, events=EVENTS, now=MOMENTS)
+def test_any_reading_gives_one_outcome_and_never_an_error(
+    job_: Any, running: Any, events: Any, now: datetime
+) -> None:
+    read = last(job=job_, current_job=running, events=events)
+    outcome = window_outcome(read, WINDOW, now)
+    assert isinstance(
+        outcome, Running | Succeeded | CompletedWithWarnings | Failed | Pending | NotRun | Unknown
+    )
+    if isinstance(outcome, Failed) and outcome.hresult is not None:
+        assert 0 < outcome.hresult < 2**32
