@@ -7,6 +7,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from checks.evaluate import evaluate
 from checks.fleet import check_fleet
 from checks.i18n import Catalog
 from checks.inventory import Server
+from checks.outcome import window_outcome
 from checks.report import Status
 from checks.secrets import Credential
 from checks.snapshot import parse_snapshot
@@ -266,3 +268,29 @@ def test_the_environment_is_read_once_per_check_not_once_per_request(
     one_reading, environ.scans = environ.scans, 0
     assert WinRMCollector(server, CREDENTIAL).collect() == SEED
     assert environ.scans == one_reading
+
+
+@pytest.mark.parametrize(
+    ("host", "outcome"),
+    [
+        ("outcome-succeeded", "Succeeded"),
+        ("outcome-running", "Running"),
+        ("outcome-failed-vss-space", "Failed"),
+        ("outcome-target-missing", "Failed"),
+        ("outcome-warnings", "CompletedWithWarnings"),
+        ("outcome-events-only", "Failed"),
+        ("outcome-not-run", "NotRun"),
+    ],
+)
+def test_the_last_backups_outcome_arrives_intact_and_is_decided(
+    fleet: SimulatedFleet, server_of: ServerOf, host: str, outcome: str
+) -> None:
+    snapshot = WinRMCollector(server_of(fleet, host), CREDENTIAL).collect()
+    expected = parse_snapshot(
+        (FIXTURES / "outcomes" / f"{host.removeprefix('outcome-')}.json").read_bytes()
+    )
+    assert snapshot == expected
+    assert snapshot.last_backup is not None
+    window = datetime(2026, 11, 24, 21, 0, tzinfo=timezone(timedelta(hours=9)))
+    decided = window_outcome(snapshot.last_backup, window, snapshot.collected_at)
+    assert type(decided).__name__ == outcome
