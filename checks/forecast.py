@@ -115,6 +115,16 @@ class VolumeForecast:
         return next((w for w in self.windows if w.status is not Status.OK), None)
 
     @property
+    def horizon_status(self) -> Status:
+        """What the line reaches within the horizon, whatever the windows: for callers that
+        know no backup window, any moment may be one."""
+        if self.state is not ForecastState.FORECAST:
+            return Status.UNKNOWN
+        if self.below_minimum_at is not None:
+            return Status.CRITICAL
+        return Status.WARNING if self.below_recommended_at is not None else Status.OK
+
+    @property
     def first_critical(self) -> WindowForecast | None:
         """The first window below the minimum: the backup would fail there."""
         return next((w for w in self.windows if w.status is Status.CRITICAL), None)
