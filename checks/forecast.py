@@ -49,7 +49,7 @@ class Policy:
     min_span: timedelta = timedelta(days=2)
     confidence: float = 0.90  # of the slope's interval and the band
     min_quality: float = 0.5  # Fit.quality: the slope's sign is established
-    step_sigmas: float = 6.0
+    step_sigmas: float = 4.0
     step_floor_bytes: int = 128 * MB
     step_confirm: int = 2  # points after a jump that must stay at the new level
     max_points: int = 240  # thinned beyond this: pairwise slopes cost n²
@@ -113,6 +113,13 @@ class VolumeForecast:
     def first_failing(self) -> WindowForecast | None:
         """The first window below the recommendation or the minimum."""
         return next((w for w in self.windows if w.status is not Status.OK), None)
+
+    @property
+    def first_at_risk(self) -> WindowForecast | None:
+        """The first window whose band reaches below the minimum: the backup may fail there
+        (noise or a faster drain), even where the expected free space is still enough."""
+        minimum = self.minimum_bytes or 0
+        return next((w for w in self.windows if w.low_bytes < minimum), None)
 
     @property
     def horizon_status(self) -> Status:

@@ -159,6 +159,7 @@ class VolumeOut(_Frozen):
     step_at: datetime | None
     first_failing: WindowOut | None
     first_critical: WindowOut | None
+    first_at_risk: WindowOut | None
     below_recommended_at: datetime | None
     below_minimum_at: datetime | None
     bytes_to_free: int | None
@@ -216,6 +217,7 @@ def forecast_json(
             step_at=local(r.step_at),
             first_failing=window(r.first_failing),
             first_critical=window(r.first_critical),
+            first_at_risk=window(r.first_at_risk),
             below_recommended_at=local(r.below_recommended_at),
             below_minimum_at=local(r.below_minimum_at),
             bytes_to_free=r.bytes_to_free,

@@ -182,6 +182,19 @@ class TestWindows:
         alone = forecast_volume(history(drain(2 * GB, 250 * MB)), WINDOWS, NOW)
         assert alone.first_critical is None
 
+    def test_a_noisy_volume_is_at_risk_before_its_expected_free_space_runs_out(self) -> None:
+        rng = random.Random(5)  # noqa: S311 - reproducible noise
+        noisy = history(lambda d: 2 * GB - 300 * MB * d + rng.gauss(0, 150 * MB))
+        result = forecast_volume(noisy, WINDOWS, NOW)
+        assert result.first_critical is not None
+        assert result.first_at_risk is not None
+        assert result.first_at_risk.at < result.first_critical.at
+        assert result.first_at_risk.low_bytes < 320 * MB <= result.first_at_risk.free_bytes
+
+    def test_an_exact_line_is_at_risk_where_it_fails(self) -> None:
+        result = forecast_volume(history(drain(2.5 * GB, 400 * MB)), WINDOWS, NOW)
+        assert result.first_at_risk == result.first_critical
+
     def test_windows_outside_the_horizon_or_past_are_left_out(self) -> None:
         windows = [NOW - timedelta(hours=1), NOW + timedelta(days=3), NOW + timedelta(days=9)]
         result = forecast_volume(history(drain(5 * GB, 0)), windows, NOW)

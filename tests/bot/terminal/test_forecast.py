@@ -94,6 +94,7 @@ def test_json_follows_the_documented_shape(run: Run, history: str) -> None:
         "status": "warning",
     }
     assert d["first_critical"]["at"] == "2026-12-06T21:00:00+09:00"
+    assert d["first_at_risk"] == d["first_critical"]  # an exact line has no band
     assert d["below_minimum_at"] == "2026-12-05T23:24:00+09:00"
     assert d["bytes_to_free"] == 560 * MB
     assert (d["minimum_bytes"], d["recommended_bytes"]) == (320 * MB, GB)
