@@ -6,8 +6,10 @@ trends in noisy, gappy records: Sen's slope, the median of all pairwise slopes, 
 distribution-free confidence interval from Kendall's S (Sen 1968, "Estimates of the regression
 coefficient based on Kendall's tau", JASA 63:1379; Gilbert 1987, "Statistical Methods for
 Environmental Pollution Monitoring", ch. 16). Pairs are formed within segments only, as the
-seasonal Kendall estimator forms them within seasons (Hirsch, Slack and Smith 1982), so that a
-step between segments moves their levels without tilting the slope.
+seasonal Kendall estimator forms them within seasons (Hirsch, Slack and Smith 1982; one slope
+and interval across all seasons, as in R's EnvStats::kendallSeasonalTrendTest,
+https://search.r-project.org/CRAN/refmans/EnvStats/html/kendallSeasonalTrendTest.html), so that
+a step between segments moves their levels without tilting the slope.
 """
 
 from __future__ import annotations
