@@ -21,6 +21,7 @@ from bot.i18n import catalog
 from bot.logs import configure_logging, known_secrets
 from bot.terminal.console import PROGRAM, UNKNOWN_EXIT, fail, run_fleet, say
 from bot.terminal.doctor.run import run_doctor, slack_problem
+from bot.terminal.forecast import forecast
 from bot.terminal.nagios import render_nagios, render_nagios_fleet
 from bot.terminal.options import (
     ConfigOption,
@@ -244,6 +245,7 @@ def health(config: ConfigOption = None) -> None:
 
 
 app.command()(status)
+app.command()(forecast)
 
 
 @app.command()
