@@ -16,7 +16,6 @@ from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
-from rich.console import Console
 
 from bot.terminal.console import fail
 from bot.terminal.forecast_csv import (
@@ -27,7 +26,6 @@ from bot.terminal.forecast_csv import (
     parse_moment,
     shown,
 )
-from bot.terminal.forecast_render import forecast_json, forecast_table, volume_status
 from bot.terminal.options import ConfigOption, LangOption, load_catalog
 from checks.forecast import VolumeForecast, daily_windows, forecast_volume
 from checks.i18n import Catalog
@@ -87,6 +85,11 @@ def forecast(
     """Forecast each volume's free space from a CSV history: its trend, the first backup window
     below the shadow-copy minimum or 1 GB, and what to free (exit code: the worst, as `check`)."""
     t = load_catalog(lang, config)
+    # Imported here: rich's tables cost start-up that `evaluate` need not pay.
+    from rich.console import Console
+
+    from bot.terminal.forecast_render import forecast_json, forecast_table, volume_status
+
     try:
         volumes = parse_history(_read(history, t), history, t)
     except HistoryError as error:
