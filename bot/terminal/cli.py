@@ -19,7 +19,7 @@ from bot.display import inert_json
 from bot.health import ask_health
 from bot.i18n import catalog
 from bot.logs import configure_logging, known_secrets
-from bot.terminal.console import PROGRAM, UNKNOWN_EXIT, fail, run_fleet, say
+from bot.terminal.console import PROGRAM, UNKNOWN_EXIT, check_local, fail, run_fleet, say
 from bot.terminal.doctor.run import run_doctor, slack_problem
 from bot.terminal.forecast import forecast
 from bot.terminal.nagios import render_nagios, render_nagios_fleet
@@ -36,9 +36,9 @@ from bot.terminal.options import (
 from bot.terminal.render import print_report, summary_table
 from bot.terminal.status import status
 from bot.terminal.targets import chosen_servers
+from bot.terminal.trend import trend
 from bot.terminal.windows import show_windows
-from checks.collect.errors import CollectError
-from checks.evaluate import evaluate, unknown_report
+from checks.evaluate import evaluate
 from checks.i18n import Catalog
 from checks.json_text import MAX_DOCUMENT_BYTES
 from checks.report import Report, reports_json, worst
@@ -88,7 +88,7 @@ def check(
     if local:
         if servers or all_servers:
             fail(t.text("error.local_alone"))
-        _emit(_check_local(t), output, t)
+        _emit(check_local(t), output, t)
     targets = chosen_servers(settings, servers or [], all_servers, t, config)
     reports = run_fleet(settings, targets, t)
     # Times in each server's zone: its configured timezone, else the offset it reported.
@@ -113,18 +113,6 @@ def windows(
     targets = chosen_servers(settings, [], True, t, config)
     check = (lambda: run_fleet(settings, targets, t)) if refresh else None
     show_windows(settings, targets, t, Console(), check)
-
-
-def _check_local(t: Catalog) -> Report:
-    now = datetime.now(UTC)
-    # Imported here: psutil is needed by --local alone.
-    from checks.collect.local import LocalCollector
-
-    collector = LocalCollector()
-    try:
-        return evaluate(collector.collect(), now, t)
-    except CollectError as error:
-        return unknown_report(collector.hostname, error.text(t), now, t)
 
 
 @app.command("evaluate")
@@ -246,6 +234,7 @@ def health(config: ConfigOption = None) -> None:
 
 app.command()(status)
 app.command()(forecast)
+app.command()(trend)
 
 
 @app.command()
