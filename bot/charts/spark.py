@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, tzinfo
 from checks.forecast import Observation
 
 BARS = "▁▂▃▄▅▆▇█"
-GAP = " "  # a day without readings
+GAP = "·"  # a day without readings
 
 
 def daily_lows(
