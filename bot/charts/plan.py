@@ -112,7 +112,7 @@ def _labels(trend: VolumeTrend, t: Catalog, unit: int, failing: datetime | None)
         note = t.text("trend.chart_no_forecast_erratic")
     minimum = result.minimum_bytes
     return Labels(
-        title=t.text("trend.chart_title", server=trend.server, volume=trend.series.name),
+        title=t.text("trend.chart_title", server=trend.server, volume=trend.series.label),
         x_axis=t.text("trend.chart_time", zone=zone_text),
         y_axis=t.text("trend.chart_free", unit="GB" if unit == GB else "MB"),
         observed=t.text("trend.chart_observed"),

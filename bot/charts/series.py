@@ -15,6 +15,7 @@ from checks.windows import configured_window
 LOOKBACK = timedelta(days=30)  # what the chart shows; the trend itself looks at fewer days
 HORIZON = timedelta(days=7)
 DAY = timedelta(days=1)
+NEVER = timedelta(days=3650)  # sorts after every window in any horizon
 
 
 class Reading(Protocol):
@@ -45,6 +46,12 @@ class VolumeSeries:
     in_backup: bool  # the latest check counted it (status other than info)
     minimum_bytes: int | None  # rule 2's demand at the latest check (summed for a diff area)
     observations: tuple[Observation, ...]
+
+    @property
+    def label(self) -> str:
+        """The name people read: a drive's root (D:\\) as its letter (D:), as alerts write it."""
+        root = self.name.removesuffix("\\")
+        return root if len(root) == 2 and root[1] == ":" and root[0].isalpha() else self.name
 
 
 @dataclass(frozen=True)
@@ -132,3 +139,17 @@ def volume_trend(
     """The volume's forecast against the windows, as the forecast command makes it."""
     result = forecast_volume(series.observations, windows, now, horizon, series.minimum_bytes)
     return VolumeTrend(server.name, series, result, tuple(windows), now, zone)
+
+
+def worst_first(trends: Sequence[VolumeTrend]) -> list[VolumeTrend]:
+    """The worst status first (the windows', or the line's when that is worse), then the
+    soonest failing window, then by name: as `backupcheck forecast` orders its table."""
+
+    def key(trend: VolumeTrend) -> tuple[int, datetime, str]:
+        result = trend.forecast
+        failing = result.first_failing
+        soonest = failing.at if failing else trend.now + NEVER
+        rank = max(result.status.rank, result.horizon_status.rank)
+        return (-rank, soonest, trend.series.label.casefold())
+
+    return sorted(trends, key=key)

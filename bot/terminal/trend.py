@@ -24,6 +24,7 @@ from bot.charts.series import (
     volume_series,
     volume_trend,
     windows_ahead,
+    worst_first,
 )
 from bot.charts.spark import daily_lows, sparkline
 from bot.config import Config
@@ -58,7 +59,7 @@ def trend(
     if not found:
         fail(t.text("trend.no_history", server=target.name))
     chosen = pick_volumes(found, volume)
-    names = ", ".join(visible(s.name) for s in found)
+    names = ", ".join(visible(s.label) for s in found)
     if not chosen:
         shown = visible((volume or "")[:40])
         fail(t.text("trend.unknown_volume", server=target.name, volume=shown, names=names))
@@ -67,10 +68,10 @@ def trend(
     discovered = stored_schedules(settings, [target]).get(target.name, (None, now))[0]
     zone = server_zone(target, discovered)
     windows = windows_ahead(target, discovered, now, zone)
-    trends = [volume_trend(target, s, windows, now, zone) for s in chosen]
+    trends = worst_first([volume_trend(target, s, windows, now, zone) for s in chosen])
     console = Console()
     table = forecast_table(
-        [(s.name, r.forecast) for s, r in zip(chosen, trends, strict=True)],
+        [(r.series.label, r.forecast) for r in trends],
         now + HORIZON,
         zone,
         bool(windows),
@@ -81,7 +82,7 @@ def trend(
     if not windows:
         console.print(t.text("trend.no_windows", server=escape(target.name)))
     for result in trends:
-        console.print(escape(_spark_line(result, t)))
+        console.print(escape(_spark_line(result, t)), soft_wrap=True)
     if png is not None:
         _write_png(trends[0], png, t)
     raise typer.Exit(worst([volume_status(r.forecast, bool(windows)) for r in trends]).exit_code)
@@ -104,7 +105,7 @@ def _spark_line(result: VolumeTrend, t: Catalog) -> str:
     present = [v for v in lows if v is not None]
     return t.text(
         "trend.sparkline",
-        volume=visible(result.series.name),
+        volume=visible(result.series.label),
         spark=sparkline(lows),
         low=t.size(min(present, default=0)),
         high=t.size(max(present, default=0)),
@@ -120,4 +121,4 @@ def _write_png(result: VolumeTrend, path: Path, t: Catalog) -> None:
         path.write_bytes(data)
     except OSError as error:
         fail(t.text("trend.png_unwritable", path=path, reason=error.strerror or error))
-    say(t.text("trend.png_written", volume=visible(result.series.name), path=path))
+    say(t.text("trend.png_written", volume=visible(result.series.label), path=path))

@@ -73,7 +73,7 @@ def test_labels_come_from_the_catalog_with_the_zone_and_the_failing_window(
     failing = trend.forecast.first_failing
     assert failing is not None
     labels = chart_plan(trend, en).labels
-    assert labels.title == "fs01 D:\\: free space"
+    assert labels.title == "Free space on fs01 D:"
     assert labels.x_axis == "Time (JST)"
     assert labels.y_axis == "Free space (GB)"
     assert labels.minimum == "Shadow-copy minimum (320 MB)"

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.charts.series import pick_volumes, volume_series, volume_trend, windows_ahead
+from bot.charts.series import (
+    VolumeSeries,
+    pick_volumes,
+    volume_series,
+    volume_trend,
+    windows_ahead,
+    worst_first,
+)
 from bot.config import Config
 from checks.forecast import forecast_volume
 from checks.inventory import Server
@@ -113,3 +120,32 @@ def test_the_forecast_is_the_forecasters_against_the_stored_minimum(
         tuple(windows),
     )
     assert NOW.tzinfo is UTC
+
+
+def test_a_drives_root_reads_as_its_letter_and_other_names_as_they_are() -> None:
+    found = volume_series(
+        [
+            _row(1, "v-d", GB, name="D:\\"),
+            _row(1, "v-m", GB, name="C:\\Mount\\Data\\"),
+            _row(1, "v-r", GB, name=None),
+        ]
+    )
+    assert [s.label for s in found] == ["C:\\Mount\\Data\\", "D:", "v-r"]
+
+
+def test_worst_first_puts_the_soonest_failing_volume_first_and_steady_ones_by_name(
+    server: Server, drain: Drain
+) -> None:
+    windows = windows_ahead(server, None, NOW, TOKYO)
+
+    def trend(name: str, per_day: int) -> VolumeSeries:
+        return drain(name=name, per_day=per_day)
+
+    volumes = [
+        trend("B:\\", 0),
+        trend("A:\\", 0),
+        trend("S:\\", 500 * MB),  # below 1 GB by Friday
+        trend("F:\\", 900 * MB),  # below 1 GB by Wednesday
+    ]
+    ordered = worst_first([volume_trend(server, v, windows, NOW, TOKYO) for v in volumes])
+    assert [t.series.label for t in ordered] == ["F:", "S:", "A:", "B:"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import logging
-from datetime import datetime, timedelta
 
 from slack_bolt import Ack
 from slack_sdk import WebClient
@@ -23,6 +22,7 @@ from bot.charts.series import (
     volume_series,
     volume_trend,
     windows_ahead,
+    worst_first,
 )
 from bot.display import visible
 from bot.slack.listeners.commands.trend_blocks import trend_blocks, trend_fallback
@@ -91,7 +91,7 @@ def _trends(
         return []
     chosen = pick_volumes(found, volume)
     if not chosen:
-        names = ", ".join(visible(s.name) for s in found)
+        names = ", ".join(visible(s.label) for s in found)
         shown = visible(volume or "")
         respond(t.text("trend.unknown_volume", server=server.name, volume=shown, names=names))
         return []
@@ -99,15 +99,7 @@ def _trends(
     zone = server_zone(server, discovered)
     windows = windows_ahead(server, discovered, now, zone)
     trends = [volume_trend(server, s, windows, now, zone) for s in chosen]
-    return sorted(trends, key=_worst_first)
-
-
-def _worst_first(trend: VolumeTrend) -> tuple[int, datetime, str]:
-    result = trend.forecast
-    failing = result.first_failing
-    soonest = failing.at if failing else trend.now + timedelta(days=3650)
-    rank = max(result.status.rank, result.horizon_status.rank)
-    return (-rank, soonest, trend.series.name.casefold())
+    return worst_first(trends)
 
 
 def _upload(
@@ -124,8 +116,8 @@ def _upload(
         day = trend.now.astimezone(trend.zone).date()
         key = (trend.server, trend.series.volume_id, t.lang, day, latest)
         png = CHARTS.get(key, functools.partial(trend_png, trend, t))
-        title = t.text("trend.chart_title", server=trend.server, volume=trend.series.name)
-        letter = "".join(c for c in trend.series.name if c.isalnum()) or "volume"
+        title = t.text("trend.chart_title", server=trend.server, volume=trend.series.label)
+        letter = "".join(c for c in trend.series.label if c.isalnum()) or "volume"
         uploads.append(
             {
                 "file": png,

@@ -37,7 +37,7 @@ def _volume(trend: VolumeTrend, t: Catalog) -> str:
     capacity = t.size(result.capacity_bytes) if result.capacity_bytes is not None else "—"
     line = t.text(
         "trend.figures" if given else "trend.crossings",
-        volume=escape(trend.series.name),
+        volume=escape(trend.series.label),
         free=free,
         capacity=capacity,
         trend=escape(rate),
@@ -48,7 +48,7 @@ def _volume(trend: VolumeTrend, t: Catalog) -> str:
     present = [v for v in lows if v is not None]
     spark = t.text(
         "trend.sparkline",
-        volume=escape(trend.series.name),
+        volume=escape(trend.series.label),
         spark=f"`{sparkline(lows)}`",
         low=t.size(min(present, default=0)),
         high=t.size(max(present, default=0)),

@@ -58,14 +58,14 @@ def test_the_figures_answer_and_the_chart_arrives_in_the_channel(
     check_blocks(answer.body["blocks"])
     text = _text(answer.body["blocks"])
     assert "fs01: free-space trend until Dec 1, 2026, 7:00:00\u202fPM JST" in text
-    assert "*D:\\*: 1.5 GB free of 40 GB. Trend: falls 300 MB/day." in text
+    assert "*D:*: 1.5 GB free of 40 GB. Trend: falls 300 MB/day." in text
     assert "First failing backup: Nov 26, 2026, 9:00:00\u202fPM JST: below 1 GB" in text
-    assert "D:\\ over the last 30 days (each day's lowest free space): `" in text
-    assert "C:\\" not in text
+    assert "D: over the last 30 days (each day's lowest free space): `" in text
+    assert "C:" not in text
     (chart,) = stand_in.files.wait_shared(1, timeout=20)
     assert chart.channel == ALERT_CHANNEL  # where the command was typed
     assert chart.filename == "fs01-D.png"
-    assert chart.title == "fs01 D:\\: free space"
+    assert chart.title == "Free space on fs01 D:"
     assert chart.initial_comment == "fs01: free space over the last 30 days, and the forecast"
     image = Image.open(io.BytesIO(chart.data or b""))
     assert (image.format, image.size) == ("PNG", (WIDTH_PX, HEIGHT_PX))
@@ -80,8 +80,8 @@ def test_every_volume_in_the_backup_gets_its_figures_and_chart_worst_first(
     assert answer.body is not None
     assert answer.body["response_type"] == "in_channel"
     text = _text(answer.body["blocks"])
-    assert text.index("*D:\\*") < text.index("*C:\\*")  # the failing one first
-    assert "*E:\\*" in text
+    assert text.index("*D:*") < text.index("*C:*")  # the failing one first
+    assert "*E:*" in text
     charts = stand_in.files.wait_shared(3, timeout=30)
     assert [c.filename for c in charts] == ["fs01-D.png", "fs01-C.png", "fs01-E.png"]
     assert len(stand_in.calls("files.completeUploadExternal")) == 1
@@ -94,7 +94,7 @@ def test_a_refused_upload_costs_one_sentence_and_not_the_figures(
     stand_in.deliver_slash_command(text="trend fs01 D:", channel_id="C777").wait_ack(3.0)
     figures, failure = stand_in.wait_for_response(2, timeout=20)
     assert figures.body is not None
-    assert "*D:\\*: 1.5 GB free of 40 GB." in _text(figures.body["blocks"])
+    assert "*D:*: 1.5 GB free of 40 GB." in _text(figures.body["blocks"])
     assert failure.body is not None
     assert failure.body["text"] == (
         "The chart could not be uploaded to this channel (not_in_channel); "
@@ -109,7 +109,7 @@ def test_a_volume_without_history_is_answered_in_one_sentence(
     stand_in.deliver_slash_command(text="trend fs01 X:").wait_ack(3.0)
     (answer,) = stand_in.wait_for_response(1, timeout=20)
     assert answer.body is not None
-    assert answer.body["text"] == "fs01 has no volume 'X:' in its history; it has C:\\, D:\\, E:\\."
+    assert answer.body["text"] == "fs01 has no volume 'X:' in its history; it has C:, D:, E:."
     assert stand_in.calls("files.getUploadURLExternal") == []
 
 
