@@ -103,6 +103,24 @@ def test_a_refused_upload_costs_one_sentence_and_not_the_figures(
     assert stand_in.files.shared() == []
 
 
+def test_slack_failing_during_the_upload_costs_one_sentence_after_its_retries(
+    history: AlertBot, stand_in: SlackStandIn
+) -> None:
+    # The Web API client retries a 5xx twice; the third failure is the answer.
+    stand_in.queue_response("files.getUploadURLExternal", status=503, times=3)
+    stand_in.deliver_slash_command(text="trend fs01 D:").wait_ack(3.0)
+    figures, failure = stand_in.wait_for_response(2, timeout=30)
+    assert figures.body is not None
+    assert "*D:*: 1.5 GB free of 40 GB." in _text(figures.body["blocks"])
+    assert failure.body is not None
+    assert failure.body["text"] == (
+        "The chart could not be uploaded to this channel (internal_error); "
+        "the figures above are complete."
+    )
+    assert len(stand_in.calls("files.getUploadURLExternal")) == 3
+    assert stand_in.files.shared() == []
+
+
 def test_a_volume_without_history_is_answered_in_one_sentence(
     history: AlertBot, stand_in: SlackStandIn
 ) -> None:
