@@ -15,11 +15,15 @@ MAX_SERVERS = 20
 _SERVER_NAME = re.compile(SERVER_NAME_PATTERN)
 
 Action = Literal[
-    "help", "check", "all", "windows", "status", "silence", "unsilence", "bad_duration"
+    "help", "check", "all", "windows", "status", "silence", "unsilence", "bad_duration", "trend"
 ]
 MAX_SILENCE = timedelta(days=30)
 _DURATION = re.compile(r"(\d{1,5})([mhd])", re.IGNORECASE)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+# A drive letter as people type it: D, D: or D:\
+_VOLUME = re.compile(r"[A-Za-z]:?\\?")
+# Words that start a subcommand taking arguments: never server names.
+_SUBCOMMANDS = ("silence", "unsilence", "trend")
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class SlashRequest:
     understood: bool = True
     duration: timedelta | None = None  # for silence
     duration_text: str = ""  # as typed, for the error when it is not a duration
+    volume: str | None = None  # for trend: one volume, as typed
 
 
 _KEYWORDS: dict[str, Action] = {
@@ -57,13 +62,15 @@ def parse_slash_text(text: str) -> SlashRequest:
     first = words[0].casefold()
     if first in ("silence", "unsilence"):
         return _silence(first, words[1:])
+    if first == "trend":
+        return _trend(words[1:], public)
     keyword = _KEYWORDS.get(first)
     if len(words) == 1 and keyword is not None:
         return SlashRequest(keyword, public=public)
     if len(words) > MAX_SERVERS or not all(_SERVER_NAME.fullmatch(w) for w in words):
         return NOT_UNDERSTOOD
     # Keywords are not server names: "all fs01" is a typo, not a server called "all".
-    if any(w.casefold() in _KEYWORDS or w.casefold() in ("silence", "unsilence") for w in words):
+    if any(w.casefold() in _KEYWORDS or w.casefold() in _SUBCOMMANDS for w in words):
         return NOT_UNDERSTOOD
     unique: dict[str, str] = {}
     for word in words:
@@ -90,3 +97,13 @@ def _silence(keyword: str, rest: list[str]) -> SlashRequest:
     if duration is None:
         return SlashRequest("bad_duration", servers=(rest[0],), duration_text=rest[1][:20])
     return SlashRequest("silence", servers=(rest[0],), duration=duration)
+
+
+def _trend(rest: list[str], public: bool) -> SlashRequest:
+    """`trend SERVER [VOLUME]`: one server, and at most one drive letter."""
+    if not 1 <= len(rest) <= 2 or not _SERVER_NAME.fullmatch(rest[0]):
+        return NOT_UNDERSTOOD
+    if len(rest) == 2 and not _VOLUME.fullmatch(rest[1]):
+        return NOT_UNDERSTOOD
+    volume = rest[1] if len(rest) == 2 else None
+    return SlashRequest("trend", servers=(rest[0],), public=public, volume=volume)

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from bot.i18n import catalog
-from bot.terminal.console import PROGRAM, UNKNOWN_EXIT, fail, run_fleet, say
+from bot.terminal.console import PROGRAM, UNKNOWN_EXIT, check_local, fail, run_fleet, say
 from bot.terminal.emit import emit, emit_many
 from bot.terminal.forecast import forecast
 from bot.terminal.options import (
@@ -29,9 +29,8 @@ from bot.terminal.options import (
 )
 from bot.terminal.status import status
 from bot.terminal.targets import chosen_servers
-from checks.collect.errors import CollectError
-from checks.evaluate import evaluate, unknown_report
-from checks.i18n import Catalog
+from bot.terminal.trend import trend
+from checks.evaluate import evaluate
 from checks.json_text import MAX_DOCUMENT_BYTES
 from checks.report import Report
 from checks.snapshot import InvalidSnapshot, Snapshot, parse_snapshot
@@ -80,7 +79,7 @@ def check(
     if local:
         if servers or all_servers:
             fail(t.text("error.local_alone"))
-        emit(_check_local(t), output, t)
+        emit(check_local(t), output, t)
     targets = chosen_servers(settings, servers or [], all_servers, t, config)
     reports = run_fleet(settings, targets, t)
     # Times in each server's zone: its configured timezone, else the offset it reported.
@@ -110,18 +109,6 @@ def windows(
     from bot.terminal.windows import show_windows
 
     show_windows(settings, targets, t, Console(), check)
-
-
-def _check_local(t: Catalog) -> Report:
-    now = datetime.now(UTC)
-    # Imported here: psutil is needed by --local alone.
-    from checks.collect.local import LocalCollector
-
-    collector = LocalCollector()
-    try:
-        return evaluate(collector.collect(), now, t)
-    except CollectError as error:
-        return unknown_report(collector.hostname, error.text(t), now, t)
 
 
 @app.command("evaluate")
@@ -252,6 +239,7 @@ def health(config: ConfigOption = None) -> None:
 
 app.command()(status)
 app.command()(forecast)
+app.command()(trend)
 
 
 @app.command()

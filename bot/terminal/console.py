@@ -4,12 +4,15 @@ servers with a progress bar."""
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
 from bot.config import Config
 from bot.display import visible
+from checks.collect.errors import CollectError
+from checks.evaluate import evaluate, unknown_report
 from checks.fleet import check_fleet
 from checks.i18n import Catalog
 from checks.inventory import Server
@@ -54,6 +57,19 @@ def run_fleet(settings: Config, targets: list[Server], t: Catalog) -> list[Repor
             t,
             progress=lambda report: bar.advance(task),
         )
+
+
+def check_local(t: Catalog) -> Report:
+    """This machine's report (`check --local`)."""
+    now = datetime.now(UTC)
+    # Imported here: psutil is needed by --local alone.
+    from checks.collect.local import LocalCollector
+
+    collector = LocalCollector()
+    try:
+        return evaluate(collector.collect(), now, t)
+    except CollectError as error:
+        return unknown_report(collector.hostname, error.text(t), now, t)
 
 
 def fail(sentence: str) -> NoReturn:

@@ -46,15 +46,20 @@ def forecast_table(
         table.add_column(t.text(f"forecast.{key}"))
     table.add_column(t.text("table.status"))
     for name, result in results:
-        table.add_row(
-            escape(visible(name)),
-            t.size(result.free_bytes) if result.free_bytes is not None else t.text("table.none"),
-            _trend(result, zone, t),
-            _failing(result, zone, t) if windows_given else _crossings(result, zone, t),
-            _to_free(result, t),
-            t.text(f"status.{volume_status(result, windows_given)}"),
-        )
+        table.add_row(escape(visible(name)), *figures(result, zone, windows_given, t))
     return table
+
+
+def figures(result: VolumeForecast, zone: tzinfo, windows_given: bool, t: Catalog) -> list[str]:
+    """A volume's row after its name: free, trend, failing window (or crossings), to free,
+    status; as plain text (rich markup escaped by the caller's table, never added here)."""
+    return [
+        t.size(result.free_bytes) if result.free_bytes is not None else t.text("table.none"),
+        _trend(result, zone, t),
+        _failing(result, zone, t) if windows_given else _crossings(result, zone, t),
+        _to_free(result, t),
+        t.text(f"status.{volume_status(result, windows_given)}"),
+    ]
 
 
 def _trend(result: VolumeForecast, zone: tzinfo, t: Catalog) -> str:

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .slack_deliveries import SocketModeSide
+from .slack_files import FileUploads, Upload
 from .slack_http import LoopbackHTTPServer, parse_params, write_response
 from .slack_methods import WebApiMethods
 from .slack_response_urls import ResponsePost, ResponseUrls
@@ -41,6 +42,7 @@ __all__ = [
     "SlackStandIn",
     "SlackUser",
     "SocketSession",
+    "Upload",
     "Workspace",
 ]
 
@@ -95,6 +97,10 @@ class SlackStandIn(SocketModeSide):
         self.clock = TsClock()
         self.socket = SocketModeServer(self.workspace.app_id, ping_interval=ping_interval)
         self.methods = WebApiMethods(self.workspace, self.clock, self.socket.issue_url)
+        self.files = FileUploads(
+            self.workspace, self.clock, self.methods.channels, lambda: self.base_url
+        )
+        self.methods.add_handlers(self.files.handlers())
         self.response_urls = ResponseUrls()
         self.errors: list[str] = []
         self._cond = threading.Condition()
@@ -223,6 +229,9 @@ class SlackStandIn(SocketModeSide):
         try:
             if url.path.startswith("/api/"):
                 self._web_api(handler, url.path.removeprefix("/api/"), url.query, raw)
+            elif url.path.startswith("/upload/v1/"):
+                status, text = self.files.receive(url.path.removeprefix("/upload/v1/"), raw)
+                write_response(handler, status, text)
             elif url.path.startswith("/response/"):
                 url_id = url.path.removeprefix("/response/")
                 status, answer = self.response_urls.post(url_id, raw, dict(handler.headers))

@@ -67,6 +67,10 @@ class WebApiMethods:
             "apps.connections.open": lambda params: {"ok": True, "url": self.socket_url()},
         }
 
+    def add_handlers(self, handlers: dict[str, Callable[[Params], Answer]]) -> None:
+        """Methods answered elsewhere (file uploads), under the same lock and token checks."""
+        self._handlers.update(handlers)
+
     def knows(self, method: str) -> bool:
         return method in self._handlers
 

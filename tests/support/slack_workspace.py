@@ -52,6 +52,7 @@ class Workspace:
         "groups:read",
         "users:read",
         "usergroups:read",
+        "files:write",
     )
 
     @property

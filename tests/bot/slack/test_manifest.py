@@ -31,7 +31,8 @@ def test_socket_mode_and_interactivity_are_on() -> None:
 def test_every_web_api_method_the_bot_calls_has_its_scope() -> None:
     scopes = set(_manifest()["oauth_config"]["scopes"]["bot"])
     # users.info (locale), usergroups.users.list (authorization), chat.postMessage (alerts),
-    # conversations.history (the outbox's look for a post it made before a crash).
+    # conversations.history (the outbox's look for a post it made before a crash),
+    # files.getUploadURLExternal and files.completeUploadExternal (the trend's chart).
     assert {
         "commands",
         "chat:write",
@@ -39,6 +40,7 @@ def test_every_web_api_method_the_bot_calls_has_its_scope() -> None:
         "usergroups:read",
         "channels:history",
         "groups:history",
+        "files:write",
     } <= scopes
 
 

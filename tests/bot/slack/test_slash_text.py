@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.slack.slash_text import MAX_SERVERS, SlashRequest, parse_slash_text
+from bot.slack.slash_text import MAX_SERVERS, NOT_UNDERSTOOD, SlashRequest, parse_slash_text
 from checks.inventory import SERVER_NAME_PATTERN
 
 
@@ -25,6 +25,16 @@ from checks.inventory import SERVER_NAME_PATTERN
         ("all public", SlashRequest("all", public=True)),
         ("windows", SlashRequest("windows")),
         ("public", SlashRequest("help", public=True)),
+        ("trend fs01", SlashRequest("trend", ("fs01",))),
+        ("TREND fs01 D:", SlashRequest("trend", ("fs01",), volume="D:")),
+        ("trend fs01 d public", SlashRequest("trend", ("fs01",), public=True, volume="d")),
+        ("trend fs01 D:\\", SlashRequest("trend", ("fs01",), volume="D:\\")),
+        ("trend", NOT_UNDERSTOOD),
+        ("trend fs01 D: E:", NOT_UNDERSTOOD),
+        ("trend fs01 Data", NOT_UNDERSTOOD),
+        ("trend fs01 ../etc", NOT_UNDERSTOOD),
+        ("trend $(calc) D:", NOT_UNDERSTOOD),
+        ("fs01 trend", NOT_UNDERSTOOD),
     ],
 )
 def test_commands(text: str, request_: SlashRequest) -> None:

@@ -10,7 +10,15 @@ import pytest
 
 from tests.bot.conftest import BACKUPCHECK
 
-HEAVY = ("slack_bolt", "slack_sdk", "sqlalchemy", "alembic", "apscheduler", "bot.serve")
+HEAVY = (
+    "slack_bolt",
+    "slack_sdk",
+    "sqlalchemy",
+    "alembic",
+    "apscheduler",
+    "bot.serve",
+    "matplotlib",
+)
 
 
 def test_the_command_loads_none_of_the_bots_stack() -> None:
@@ -48,7 +56,7 @@ def test_windows_without_a_stored_plan_loads_no_database_library(tmp_path: Path)
 
 # What a Nagios plugin pays for on every run, and what `evaluate` and friends never need.
 REMOTE = ("winrm", "requests", "spnego", "requests_credssp", "requests_ntlm", "psutil")
-BOT_STACK = ("slack_bolt", "slack_sdk", "sqlalchemy", "alembic", "apscheduler")
+BOT_STACK = ("slack_bolt", "slack_sdk", "sqlalchemy", "alembic", "apscheduler", "matplotlib")
 SEED = str(Path(__file__).parents[2] / "fixtures" / "snapshots" / "seed-incident.json")
 
 

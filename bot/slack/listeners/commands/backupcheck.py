@@ -7,9 +7,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from slack_bolt import Ack
+from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
 
 from bot.slack.blocks import help_blocks, report_blocks, summary_blocks, windows_blocks
+from bot.slack.listeners.commands.trend import handle_trend
 from bot.slack.responder import Responder
 from bot.slack.services import Services
 from bot.slack.slash_text import SlashRequest, parse_slash_text
@@ -24,7 +26,9 @@ MAX_SEPARATE_REPORTS = 4
 PROGRESS_UPDATES = 2
 
 
-def handle_backupcheck(services: Services, ack: Ack, command: dict[str, str]) -> None:
+def handle_backupcheck(
+    services: Services, ack: Ack, command: dict[str, str], client: WebClient
+) -> None:
     """Answer one slash command; never raises on odd input."""
     user = str(command.get("user_id", ""))
     t = services.catalog_for(user)
@@ -35,6 +39,9 @@ def handle_backupcheck(services: Services, ack: Ack, command: dict[str, str]) ->
     request = parse_slash_text(str(command.get("text", "")))
     if request.action in ("silence", "unsilence", "bad_duration"):
         _silence(services, ack, request, user, command.get("channel_id"), t)
+        return
+    if request.action == "trend":
+        handle_trend(services, ack, request, command, client, t)
         return
     if request.action == "help":
         ack(blocks=_dicts(help_blocks(t, services.command, request.understood)))
