@@ -98,6 +98,9 @@ class AlertSettings(BaseModel):
     # Replicas on one database: a running check's claim, renewed every third of this; a dead
     # replica's checks are taken over once it ends.
     lease_s: int = Field(default=60, ge=10, le=3600)
+    # SIGTERM: running checks may finish within this; then their leases go to the other
+    # replicas, the outbox is flushed while it lasts, and the process exits.
+    shutdown_grace_s: int = Field(default=20, ge=0, le=600)
     # The dead man's switch, called after each scheduling round; a secret (its path is a token).
     heartbeat_url: str | None = Field(default=None, pattern=PUSH_URL_PATTERN, max_length=2000)
 

@@ -15,8 +15,9 @@ from bot.alerts.lifecycle import AlertPolicy
 from bot.alerts.liveness import Liveness
 from bot.alerts.outbox import Outbox, replica_id
 from bot.alerts.replicas import ReplicaStatus
+from bot.alerts.schedule.driver import Driver
 from bot.alerts.schedule.plan import SchedulePolicy, jitter_for
-from bot.alerts.schedule.runner import Driver, Scheduler
+from bot.alerts.schedule.runner import Scheduler
 from bot.alerts.schedule.store import ScheduleStore
 from bot.alerts.service import AlertService
 from bot.alerts.silences import ActiveSilence, SilenceStore
@@ -172,6 +173,7 @@ def build_alerting(
         settings.scheduler_workers,
         clock,
         liveness,
+        timedelta(seconds=settings.shutdown_grace_s),
     )
     responders = Authorizer(
         client,
