@@ -23,6 +23,7 @@ from bot.alerts.demo_mark import demo_marked
 from bot.alerts.lifecycle import Alert, Effect, Transition
 from bot.alerts.message import alert_summary
 from bot.alerts.outbox import enqueue
+from bot.alerts.verdict import WindowVerdict
 from bot.storage.models import Alert as AlertRow
 from bot.storage.models import AlertEvent, OutboxMessage
 from checks.i18n import Catalog
@@ -236,6 +237,7 @@ def _copy(alert: Alert, row: AlertRow, summary: str, report: Report, now: dateti
     row.escalated_by, row.escalated_at = alert.escalated_by, alert.escalated_at
     row.resolved_at = alert.resolved_at
     row.silenced_by, row.silenced_until = alert.silenced_by, alert.silenced_until
+    row.outcome = alert.outcome.to_json() if alert.outcome is not None else None
     row.updated_at = now
 
 
@@ -253,6 +255,7 @@ def _stored(row: AlertRow) -> StoredAlert:
         resolved_at=row.resolved_at,
         silenced_by=row.silenced_by,
         silenced_until=row.silenced_until,
+        outcome=WindowVerdict.from_json(row.outcome) if row.outcome else None,
     )
     report = Report.model_validate(row.report) if row.report else None
     return StoredAlert(row.id, alert, report)

@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 from bot.alerts.schedule.leases import Decision, Key, Verdict, key_of, period_key
 from bot.alerts.schedule.plan import Job, Plan, SchedulePolicy, plan
 from bot.alerts.service import AlertService
+from bot.alerts.verify import Verifier
+from bot.alerts.verify_plan import VERIFY, Again, Done, verify_jobs
 from checks.inventory import Server
 from checks.report import Report
 
@@ -31,8 +33,10 @@ class Driver:
         clock: Clock,
         replica: str,
         lease: timedelta,
+        verifier: Verifier | None = None,
     ) -> None:
         self._service = service
+        self._verifier = verifier
         self._policy = policy
         self._clock = clock
         self.replica = replica
@@ -47,14 +51,21 @@ class Driver:
         """The jobs at this moment; missed ones are recorded as given up and logged."""
         now = self._clock()
         store = self._service.schedule
+        servers = self._service.inventory.resolved()
+        runs = store.runs(now - timedelta(days=8))
         result = plan(
-            self._service.inventory.resolved(),
+            servers,
             store.discovered(),
-            store.runs(now - timedelta(days=8)),
+            runs,
             self._service.alerts.open_windows(after=now),
             now,
             self._policy,
         )
+        if self._verifier is not None:  # after each window, how its backup went
+            verifications = verify_jobs(servers, runs, now, self._verifier.policy)
+            result.due.extend(verifications.due)
+            result.later.extend(verifications.later)
+            result.held.update(verifications.held)
         for job in result.missed if give_up else []:
             if not store.give_up(job, now):
                 continue  # another replica gave it up first
@@ -88,6 +99,9 @@ class Driver:
             return decision
         if not decision.runs:
             return decision
+        if job.kind == VERIFY and self._verifier is not None:
+            self._verify(job, server)
+            return decision
         if decision.verdict is Verdict.TAKE_OVER:
             logger.info(
                 "took over the %s of %s: the replica that claimed it stopped renewing its lease",
@@ -101,6 +115,31 @@ class Driver:
         finally:
             self._record(job, server, report)
         return decision
+
+    def _verify(self, job: Job, server: Server) -> None:
+        """One reading after the window: post the verdict and finish, or park the claim
+        until the next reading (any replica takes it then)."""
+        verifier = self._verifier
+        if verifier is None:
+            return
+        reading = None
+        try:
+            reading = verifier.read(server, job.window_at, job.id)
+        finally:
+            if self._begin():
+                try:
+                    step = reading.step if reading is not None else None
+                    if isinstance(step, Done) and reading is not None:
+                        verifier.conclude(server, job.window_at, step.verdict, reading.report)
+                        self._finish(key_of(job), done=True)
+                    else:
+                        # A reading that raised is tried again when the next would have been.
+                        at = self._clock() + verifier.policy.every
+                        if isinstance(step, Again):
+                            at = step.at
+                        self._service.schedule.park(key_of(job), self.replica, at)
+                finally:
+                    self._end()
 
     def run_due(self) -> list[Job]:
         """Run every job due now, one after another (tests and start-up catch-up use this)."""

@@ -49,8 +49,9 @@ class Key:
 
 def key_of(job: Job) -> Key:
     """A planned job's key: a check or re-check is for its window and pointless once the
-    backup started; a discovery is for the refresh its plan saw (its window_at), never late."""
-    deadline = None if job.kind == "discover" else job.window_at
+    backup started; a discovery is for the refresh its plan saw (its window_at), never late;
+    a verification is for its window, read until it has a verdict (verify_plan.py)."""
+    deadline = None if job.kind in ("discover", "verify") else job.window_at
     return Key(job.server, job.kind, job.window_at, deadline, job.run_at)
 
 

@@ -13,7 +13,7 @@ from checks.windows import jitter_for, next_window
 # jitter_for lives beside the windows, so that `backupcheck windows` shows the same check times.
 __all__ = ["Job", "JobKind", "Plan", "RunRecord", "SchedulePolicy", "jitter_for", "plan"]
 
-JobKind = Literal["check", "recheck", "discover"]
+JobKind = Literal["check", "recheck", "discover", "verify"]
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # the refresh before a server's first
 
 
@@ -33,8 +33,8 @@ class SchedulePolicy:
 @dataclass(frozen=True)
 class Job:
     """One check of one server: before a window (check), again while its alert is open
-    (recheck), or to learn the server's own schedule (discover; its window_at is then the
-    stored refresh it follows)."""
+    (recheck), to learn the server's own schedule (discover; its window_at is then the
+    stored refresh it follows), or after a window, how its backup went (verify)."""
 
     server: str
     kind: JobKind

@@ -74,6 +74,16 @@ class ScheduleStore:
                 )
             )
 
+    def park(self, key: Key, replica: str, until: datetime) -> None:
+        """Keep `replica`'s claim unfinished but held by nobody until `until` (a verification
+        between two readings): then any replica may take it, as after a lapsed lease."""
+        with self._sessions.begin() as session:
+            session.execute(
+                update(ScheduledRun)
+                .where(*_is(key), ScheduledRun.owner == replica, ScheduledRun.state == "running")
+                .values(owner=None, lease_until=until)
+            )
+
     def give_up(self, job: Job, now: datetime) -> bool:
         """Record a job as missed, unless it finished or a replica holds a live lease on it."""
         key = _key(job)
