@@ -18,7 +18,7 @@ from bot.alerts.verify_store import OutcomeStore
 from checks.fleet import Collect, check_fleet
 from checks.i18n import Catalog
 from checks.inventory import Server
-from checks.outcome import window_outcome
+from checks.outcome import Outcome, window_outcome
 from checks.report import Report, Status
 from checks.rules import Code
 from checks.snapshot import Snapshot
@@ -68,7 +68,7 @@ class Verifier:
             "%s, %s window: %s",
             server.name,
             window_at.isoformat(),
-            step.verdict.kind.value if isinstance(step, Done) else type(outcome).__name__,
+            _said(step, outcome),
             extra={"host": server.name, "check_id": check_id},
         )
         return Reading(step, report)
@@ -120,3 +120,10 @@ class Verifier:
         )
         with lock:
             return (None if failed or not seen else seen[0]), report
+
+
+def _said(step: Again | Done, outcome: Outcome | None) -> str:
+    """The log's word for a reading: the verdict, or what the server said meanwhile."""
+    if isinstance(step, Done):
+        return step.verdict.kind.value
+    return "unreadable" if outcome is None else type(outcome).__name__.lower()

@@ -38,6 +38,8 @@ class VerifyPolicy:
     every: timedelta = timedelta(minutes=5)
     timeout: timedelta = timedelta(minutes=360)
     post_success: bool = False
+    # The least severe verdict that opens an alert of its own (alerts.min_severity).
+    min_severity: Status = Status.WARNING
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,7 @@ def on_verdict(
             return Transition(None)
         told = Alert(server, window_at, Status.OK, (), now, resolved_at=now, outcome=verdict)
         return Transition(told, (Effect.POST_ALERT,))
-    if silenced:
+    if silenced or _SEVERITY[verdict.kind].rank < policy.min_severity.rank:
         return Transition(None)
     opened = Alert(server, window_at, _SEVERITY[verdict.kind], (), now, outcome=verdict)
     return Transition(opened, (Effect.POST_ALERT, Effect.REPLY_OUTCOME))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -64,6 +64,12 @@ class OutcomeStore:
             except IntegrityError:
                 return False
             return True
+
+    def prune(self, before: datetime) -> int:
+        """Forget the verdicts of windows before `before`; returns how many."""
+        with self._sessions.begin() as session:
+            result = session.execute(delete(WindowOutcome).where(WindowOutcome.window_at < before))
+            return int(getattr(result, "rowcount", 0) or 0)
 
     def of(self, server: str, limit: int = 14) -> list[StoredOutcome]:
         """The server's latest verified windows, newest first."""

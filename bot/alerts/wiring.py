@@ -120,9 +120,10 @@ def schedule_policy(settings: AlertSettings) -> SchedulePolicy:
     )
 
 
-def verify_policy(settings: VerifySettings) -> VerifyPolicy:
+def verify_policy(settings: VerifySettings, alerts: AlertSettings) -> VerifyPolicy:
     """The verification's timing from the config."""
     return VerifyPolicy(
+        min_severity=Status(alerts.min_severity),
         enabled=settings.enabled,
         delay=timedelta(minutes=settings.delay_min),
         every=timedelta(minutes=settings.every_min),
@@ -171,7 +172,7 @@ def build_alerting(
         service,
         collect,
         OutcomeStore(sessions),
-        verify_policy(config.verify),
+        verify_policy(config.verify, settings),
         catalog(config.language),
         clock,
     )

@@ -158,6 +158,8 @@ class Driver:
         removed = None
         try:
             removed = self._service.prune(keep)
+            if self._verifier is not None:
+                removed += self._verifier.outcomes.prune(self._clock() - keep)
         finally:
             if self._begin():
                 try:

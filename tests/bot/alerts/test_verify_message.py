@@ -62,7 +62,7 @@ def test_a_code_the_table_does_not_know_is_shown_as_hex_and_said_so() -> None:
     [
         (
             WindowVerdict(VerdictKind.STILL_RUNNING, WINDOW, waited=timedelta(hours=6)),
-            f"The backup at {AT_9} was still running 6 h after it started.",
+            f"The backup at {AT_9} was still running 6 h later.",
         ),
         (
             WindowVerdict(VerdictKind.UNKNOWN, waited=timedelta(hours=6, minutes=30)),

@@ -190,6 +190,15 @@ def test_without_an_alert_a_failure_or_a_missed_backup_opens_one() -> None:
     assert silenced.alert is None
 
 
+def test_a_verdict_less_severe_than_alerts_min_severity_opens_no_alert() -> None:
+    critical_only = VerifyPolicy(min_severity=Status.CRITICAL)
+    warned = WindowVerdict(VerdictKind.WARNINGS, at(21), at(21, 40))
+    assert on_verdict(None, warned, "fs01", WINDOW, at(21, 45), critical_only).alert is None
+    assert on_verdict(None, FAILURE, "fs01", WINDOW, at(21, 45), critical_only).alert is not None
+    # An open alert is told in any case.
+    assert on_verdict(OPEN, warned, "fs01", WINDOW, at(21, 45), critical_only).effects
+
+
 def test_without_an_alert_a_success_posts_only_when_configured() -> None:
     assert on_verdict(None, SUCCESS, "fs01", WINDOW, at(21, 45), POLICY).alert is None
     told = on_verdict(None, SUCCESS, "fs01", WINDOW, at(21, 45), VerifyPolicy(post_success=True))
