@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.alerts.verdict import WindowVerdict
-from bot.storage.models import CheckResult, WindowOutcome
+from bot.storage.models import Alert, CheckResult, WindowOutcome
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,9 @@ class StoredOutcome:
     verdict: WindowVerdict
     alert_id: int | None
     decided_at: datetime
+    acknowledged_by: str | None = None
+    # From the alert's opening to its acknowledgement.
+    acknowledged_after: timedelta | None = None
 
 
 class OutcomeStore:
@@ -72,22 +75,28 @@ class OutcomeStore:
             return int(getattr(result, "rowcount", 0) or 0)
 
     def of(self, server: str, limit: int = 14) -> list[StoredOutcome]:
-        """The server's latest verified windows, newest first."""
+        """The server's latest verified windows, newest first, with who acknowledged their
+        alerts and how long after the alert was opened."""
         with self._sessions() as session:
-            rows = session.scalars(
-                select(WindowOutcome)
+            rows = session.execute(
+                select(WindowOutcome, Alert)
+                .outerjoin(Alert, Alert.id == WindowOutcome.alert_id)
                 .where(WindowOutcome.server == server)
                 .order_by(WindowOutcome.window_at.desc())
                 .limit(limit)
             ).all()
-            return [
-                StoredOutcome(
-                    r.server,
-                    r.window_at,
-                    r.precheck,
-                    WindowVerdict.from_json(r.verdict),
-                    r.alert_id,
-                    r.decided_at,
-                )
-                for r in rows
-            ]
+            return [_outcome(row, alert) for row, alert in rows]
+
+
+def _outcome(row: WindowOutcome, alert: Alert | None) -> StoredOutcome:
+    taken = alert.acknowledged_at if alert is not None else None
+    return StoredOutcome(
+        row.server,
+        row.window_at,
+        row.precheck,
+        WindowVerdict.from_json(row.verdict),
+        row.alert_id,
+        row.decided_at,
+        alert.acknowledged_by if alert is not None else None,
+        taken - alert.created_at if alert is not None and taken is not None else None,
+    )

@@ -36,7 +36,7 @@ class Driver:
         verifier: Verifier | None = None,
     ) -> None:
         self._service = service
-        self._verifier = verifier
+        self.verifier = verifier
         self._policy = policy
         self._clock = clock
         self.replica = replica
@@ -61,8 +61,8 @@ class Driver:
             now,
             self._policy,
         )
-        if self._verifier is not None:  # after each window, how its backup went
-            verifications = verify_jobs(servers, runs, now, self._verifier.policy)
+        if self.verifier is not None:  # after each window, how its backup went
+            verifications = verify_jobs(servers, runs, now, self.verifier.policy)
             result.due.extend(verifications.due)
             result.later.extend(verifications.later)
             result.held.update(verifications.held)
@@ -99,7 +99,7 @@ class Driver:
             return decision
         if not decision.runs:
             return decision
-        if job.kind == VERIFY and self._verifier is not None:
+        if job.kind == VERIFY and self.verifier is not None:
             self._verify(job, server)
             return decision
         if decision.verdict is Verdict.TAKE_OVER:
@@ -119,7 +119,7 @@ class Driver:
     def _verify(self, job: Job, server: Server) -> None:
         """One reading after the window: post the verdict and finish, or park the claim
         until the next reading (any replica takes it then)."""
-        verifier = self._verifier
+        verifier = self.verifier
         if verifier is None:
             return
         reading = None
@@ -158,8 +158,8 @@ class Driver:
         removed = None
         try:
             removed = self._service.prune(keep)
-            if self._verifier is not None:
-                removed += self._verifier.outcomes.prune(self._clock() - keep)
+            if self.verifier is not None:
+                removed += self.verifier.outcomes.prune(self._clock() - keep)
         finally:
             if self._begin():
                 try:

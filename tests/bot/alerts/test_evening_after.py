@@ -9,6 +9,7 @@ thread, or in a new alert when it needs someone and no alert is open.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -62,6 +63,7 @@ def test_the_evening_ends_with_the_backup_verified_in_the_alerts_thread(
 ) -> None:
     assert read_at(alert_bot, 20, 0) == ["check"]
     top, _ = the_alert(stand_in)
+    alert_bot.clock.set(20, 25)
     stand_in.deliver_event(
         {
             "type": "message",
@@ -103,6 +105,8 @@ def test_the_evening_ends_with_the_backup_verified_in_the_alerts_thread(
     assert read_at(alert_bot, 21, 50) == []  # verified: not read again
     assert probes(alert_bot) == 2 + 4
     assert outcomes(alert_bot) == [("ok", "succeeded", True)]
+    (stored,) = alert_bot.alerting.driver.verifier.outcomes.of("fs01")
+    assert (stored.acknowledged_by, stored.acknowledged_after) == ("U123", timedelta(minutes=25))
     with alert_bot.alerting.service.history._sessions() as session:
         kinds = session.scalars(select(AlertEvent.kind).order_by(AlertEvent.id)).all()
     assert kinds == ["checked", "acknowledge", "checked", "verified"]
