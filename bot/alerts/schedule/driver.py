@@ -100,8 +100,8 @@ class Driver:
         if not decision.runs:
             return decision
         if job.kind == VERIFY and self.verifier is not None:
-            self._verify(job, server)
-            return decision
+            # Its time is the parked claim's end: the next reading (None: it has its verdict).
+            return Decision(decision.verdict, self._verify(job, server))
         if decision.verdict is Verdict.TAKE_OVER:
             logger.info(
                 "took over the %s of %s: the replica that claimed it stopped renewing its lease",
@@ -116,13 +116,14 @@ class Driver:
             self._record(job, server, report)
         return decision
 
-    def _verify(self, job: Job, server: Server) -> None:
+    def _verify(self, job: Job, server: Server) -> datetime | None:
         """One reading after the window: post the verdict and finish, or park the claim
-        until the next reading (any replica takes it then)."""
+        until the next reading (any replica takes it then), and return that reading's time."""
         verifier = self.verifier
         if verifier is None:
-            return
+            return None
         reading = None
+        at = None
         try:
             reading = verifier.read(server, job.window_at, job.id)
         finally:
@@ -140,6 +141,7 @@ class Driver:
                         self._service.schedule.park(key_of(job), self.replica, at)
                 finally:
                     self._end()
+        return at
 
     def run_due(self) -> list[Job]:
         """Run every job due now, one after another (tests and start-up catch-up use this)."""

@@ -231,6 +231,11 @@ class Scheduler:
             with self._jobs_gate:
                 if not self._stopping.is_set():
                     self._schedule(job, decision.until)
+        elif job.kind == "verify":
+            # The next reading is at its parked claim's end; nothing else changed: no re-plan.
+            with self._jobs_gate:
+                if decision.runs and decision.until is not None and not self._stopping.is_set():
+                    self._schedule(job, decision.until)
         elif job.kind != "recheck" and not self._stopping.is_set():
             self.sync()  # a new alert wants its re-check; a new schedule its jobs
 
