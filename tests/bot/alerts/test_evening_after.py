@@ -171,3 +171,43 @@ def test_a_success_with_no_alert_posts_nothing(fine_bot: AlertBot, stand_in: Sla
     assert channel_messages(stand_in) == []
     assert outcomes(fine_bot) == [("ok", "succeeded", False)]
     assert read_at(fine_bot, 21, 15) == []
+
+
+def test_a_failure_that_was_predicted_keeps_the_alert_open_marked_failed(
+    alert_bot: AlertBot, stand_in: SlackStandIn
+) -> None:
+    read_at(alert_bot, 20, 0)  # D: too full; nobody fixes it
+    _, before = the_alert(stand_in)
+    alert_bot.fleet.set_profile("fs01", PROFILES["outcome-failed-vss-space"])
+    assert read_at(alert_bot, 21, 10) == ["verify"]
+    top, replies = the_alert(stand_in)
+    failed = (
+        "The backup at Nov 24, 2026, 9:00:00\u202fPM JST failed: 0x80780119, there is not "
+        "enough disk space to create the volume shadow copy on a backed-up volume."
+    )
+    assert top["text"] == f"*fs01*: {failed}"
+    assert "actions" in [b["type"] for b in top["blocks"]]  # still open, buttons and all
+    assert replies[: len(before)] == before
+    (reply,) = replies[len(before) :]
+    assert reply.startswith(failed + "\nWhat to do: ")
+    assert outcomes(alert_bot) == [("critical", "failed", True)]
+
+
+def test_a_backup_still_running_after_the_timeout_is_said_once_in_the_thread(
+    alert_bot: AlertBot, stand_in: SlackStandIn
+) -> None:
+    read_at(alert_bot, 20, 0)
+    _, before = the_alert(stand_in)
+    alert_bot.fleet.set_profile("fs01", PROFILES["outcome-running"])
+    assert read_at(alert_bot, 21, 10) == ["verify"]
+    # The bot was busy elsewhere; its next reading is at 03:00, six hours after the window.
+    alert_bot.clock.now = WINDOW + timedelta(hours=6)
+    assert [job.kind for job in alert_bot.alerting.driver.run_due()] == ["verify"]
+    alert_bot.alerting.outbox.deliver_due()
+    top, replies = the_alert(stand_in)
+    still = "The backup at Nov 24, 2026, 9:00:00\u202fPM JST was still running 6 h later."
+    assert replies[len(before) :] == [still]
+    assert top["text"] == f"*fs01*: {still}"
+    assert "actions" in [b["type"] for b in top["blocks"]]
+    assert alert_bot.alerting.driver.run_due() == []
+    assert outcomes(alert_bot) == [("critical", "still_running", True)]
