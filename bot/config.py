@@ -98,8 +98,28 @@ class AlertSettings(BaseModel):
     # Replicas on one database: a running check's claim, renewed every third of this; a dead
     # replica's checks are taken over once it ends.
     lease_s: int = Field(default=60, ge=10, le=3600)
+    # SIGTERM: running checks may finish within this; then their leases go to the other
+    # replicas, the outbox is flushed while it lasts, and the process exits.
+    shutdown_grace_s: int = Field(default=20, ge=0, le=600)
     # The dead man's switch, called after each scheduling round; a secret (its path is a token).
     heartbeat_url: str | None = Field(default=None, pattern=PUSH_URL_PATTERN, max_length=2000)
+
+
+class VerifySettings(BaseModel):
+    """After each backup window: reading the server until its backup finished, and the verdict."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, hide_input_in_errors=True, allow_inf_nan=False
+    )
+
+    enabled: bool = True
+    # The first reading, this long after the window starts; then one every `every_min`.
+    delay_min: int = Field(default=10, ge=0, le=24 * 60)
+    every_min: int = Field(default=5, ge=1, le=24 * 60)
+    # Windows Server Backup jobs can run for hours; past this, the verdict is "still running".
+    timeout_min: int = Field(default=360, ge=10, le=7 * 24 * 60)
+    # A backup that succeeded with no alert open for its window is posted too.
+    post_success: bool = False
 
 
 class Config(Inventory):
@@ -115,6 +135,7 @@ class Config(Inventory):
     slack: SlackSettings = SlackSettings()
     storage: StorageSettings = StorageSettings()
     alerts: AlertSettings = AlertSettings()
+    verify: VerifySettings = VerifySettings()
 
 
 def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> Config:

@@ -101,7 +101,8 @@ def serve(
     *,
     demo: bool = False,
 ) -> None:
-    """Run until SIGTERM or SIGINT; in-flight checks finish and the outbox is flushed first.
+    """Run until SIGTERM or SIGINT; in-flight checks may finish and the outbox is flushed
+    within alerts.shutdown_grace_s, and checks still running are left to the other replicas.
     HTTP mode listens on `host`, slack.http_host by default; `demo` marks every alert."""
     bot_token = _require(environ, "SLACK_BOT_TOKEN", "the bot token (xoxb-…) of the Slack app")
     api_url = environ.get("SLACK_API_URL") or config.slack.api_url
@@ -166,7 +167,7 @@ def serve(
         if health is not None:
             health.shutdown()
         if services.alerting is not None:
+            # Within alerts.shutdown_grace_s: running checks, then the outbox.
             services.alerting.scheduler.stop(wait=True)
-            services.alerting.outbox.deliver_due()  # what the last checks enqueued
         close()
         services.checks.shutdown(wait=True)

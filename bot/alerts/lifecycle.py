@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.alerts.verdict import WindowVerdict
 from checks.report import Report, Status
 
 
@@ -24,6 +25,7 @@ class Effect(StrEnum):
     REPLY_ESCALATED = "reply_escalated"  # mentions the on-call people
     REPLY_SILENCED = "reply_silenced"
     REPLY_UNSILENCED = "reply_unsilenced"
+    REPLY_OUTCOME = "reply_outcome"  # after the window: how the backup went (verify_plan.py)
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Alert:
     resolved_at: datetime | None = None
     silenced_by: str | None = None
     silenced_until: datetime | None = None
+    outcome: WindowVerdict | None = None  # set once the window's backup was verified
 
     def silenced(self, now: datetime) -> bool:
         """Whether a silence holds this alert back at `now`."""

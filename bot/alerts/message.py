@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.alerts.lifecycle import Alert, Effect
+from bot.alerts.verify_message import outcome_reply, outcome_summary
 from bot.slack.blocks import EMOJI, clip, escape, mrkdwn
 from checks.i18n import Catalog
 from checks.report import Report, Status
@@ -30,7 +31,10 @@ SILENCE_CHOICES = ("window", "24h", "7d")
 
 
 def alert_summary(alert: Alert, report: Report, t: Catalog) -> str:
-    """One line: the server, its worst problem, and the backup it threatens."""
+    """One line: the server, its worst problem, and the backup it threatens (once the
+    window is verified: how its backup went)."""
+    if alert.outcome is not None:
+        return outcome_summary(alert, t)
     top = next((f for f in report.findings if f.severity is report.status), None)
     problem = escape(top.message) if top else t.text("slack.all_ok")
     when = t.datetime(alert.window_at)
@@ -109,7 +113,10 @@ def alert_state_line(alert: Alert, t: Catalog, now: datetime) -> str:
     """Who has the alert and since when, for the context line under the summary."""
     parts = []
     if alert.resolved_at is not None:
-        parts.append(t.text("alerts.resolved", when=t.datetime(alert.resolved_at)))
+        # Closed by the verdict after the window, or resolved by a check before it.
+        verified = alert.outcome is not None and alert.resolved_at >= alert.window_at
+        key = "verify.closed" if verified else "alerts.resolved"
+        parts.append(t.text(key, when=t.datetime(alert.resolved_at)))
     if alert.acknowledged_by is not None and alert.acknowledged_at is not None:
         who = f"<@{alert.acknowledged_by}>"
         parts.append(t.text("alerts.acknowledged", who=who, when=t.datetime(alert.acknowledged_at)))
@@ -139,6 +146,8 @@ def reply_text(
 ) -> str:
     """The thread reply for one effect of a transition."""
     who = f"<@{actor}>" if actor else ""
+    if effect is Effect.REPLY_OUTCOME:
+        return outcome_reply(alert, t)
     if effect is Effect.REPLY_ESCALATED:
         return t.text("alerts.reply_escalated", on_call=on_call or t.text("alerts.no_on_call"))
     if effect is Effect.REPLY_CHANGED:

@@ -89,9 +89,14 @@ class AlertService:
         check_id: str | None = None,
     ) -> Report:
         """Check a server now; with a window, open, update or resolve that window's alert."""
+        report = self.inspect(server, check_id)
+        self.settle(server, window_at, report, actor, check_id)
+        return report
+
+    def inspect(self, server: Server, check_id: str | None = None) -> Report:
+        """Check a server now and log the result, recording nothing (the slow part: it waits
+        for the server, up to its deadline)."""
         (report,) = check_fleet([server], self._collect, self._t, workers=1, clock=self._clock)
-        now = self._clock()
-        context = {"host": server.name, "check_id": check_id}
         # One line per check; an unknown one says why, since nothing else in the log will.
         failed = [f.message for f in report.findings if f.code == "CHECK_FAILED"]
         logger.info(
@@ -99,13 +104,26 @@ class AlertService:
             server.name,
             report.status.value,
             f" ({failed[0]})" if failed else "",
-            extra=context,
+            extra={"host": server.name, "check_id": check_id},
         )
+        return report
+
+    def settle(
+        self,
+        server: Server,
+        window_at: datetime | None,
+        report: Report,
+        actor: str | None = None,
+        check_id: str | None = None,
+    ) -> None:
+        """Record what a check found; with a window, open, update or resolve its alert."""
+        now = self._clock()
+        context = {"host": server.name, "check_id": check_id}
         self.history.record(report)
         # A host that could not be read keeps the schedule it last told us about.
         self.schedule.remember(server.name, report.next_backup_at, now, keep=not report.volumes)
         if window_at is None:
-            return report
+            return
         silenced = self.silences.of(server.name, now) is not None
 
         def decide(stored: StoredAlert | None) -> tuple[Transition, Report] | None:
@@ -138,7 +156,6 @@ class AlertService:
                 ", ".join(effects),
                 extra={**context, "alert_id": alert_id},
             )
-        return report
 
     def act(self, server: str, window_at: datetime, action: Action, user: str) -> Outcome:
         """Acknowledge, unacknowledge, escalate or lift the silence of one alert."""

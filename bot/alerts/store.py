@@ -4,36 +4,34 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, tzinfo
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.alerts.alert_posts import (
+    Context,
+    Destinations,
+    digest_key,
+    digest_text,
+    effect_messages,
+    in_zone,
+)
 from bot.alerts.demo_mark import demo_marked
 from bot.alerts.lifecycle import Alert, Effect, Transition
-from bot.alerts.message import alert_blocks, alert_summary, reply_text
+from bot.alerts.message import alert_summary
 from bot.alerts.outbox import enqueue
-from bot.slack.blocks import clip, escape, report_blocks
+from bot.alerts.verdict import WindowVerdict
 from bot.storage.models import Alert as AlertRow
 from bot.storage.models import AlertEvent, OutboxMessage
 from checks.i18n import Catalog
 from checks.report import Report, Status
 from checks.windows import server_zone
 
-
-@dataclass(frozen=True)
-class Destinations:
-    """Where an alert goes, whom an escalation mentions, and where escalations are cross-posted."""
-
-    channel: str
-    on_call: str = ""  # Slack mention markup, such as <!subteam^S123>
-    escalation_channel: str | None = None
-    # More new alerts than this for one window go into one digest message's thread.
-    digest_threshold: int = 10
-    # `backupcheck demo`: every message says so, since it lands in a real workspace.
-    demo: bool = False
+# Destinations is built by the wiring beside the store that uses it.
+__all__ = ["AlertStore", "Decide", "Destinations", "StoredAlert"]
 
 
 # Given the alert as stored now (None: there is none), the transition and the report its
@@ -159,8 +157,8 @@ class AlertStore:
                 # First, so the digest is posted before the entries that go in its thread.
                 self._refresh_digest(session, row.digest_key, shown.window_at, t, now, event.id)
             for effect in transition.effects:
-                context = _Context(shown, report, previous, t, actor, now)
-                messages = self._messages(effect, context, post, thread)
+                context = Context(shown, report, previous, t, actor, now)
+                messages = effect_messages(effect, context, self._to, post, thread)
                 for n, (method, payload) in enumerate(messages):
                     key = (
                         post
@@ -208,14 +206,7 @@ class AlertStore:
             .where(AlertRow.window_at == window_at, AlertRow.resolved_at.is_(None))
             .order_by(AlertRow.server)
         ).all()
-        text = clip(
-            t.text(
-                "alerts.digest",
-                count=len(servers),
-                when=t.datetime(window_at),
-                servers=t.text("list_separator").join(escape(s) for s in servers),
-            )
-        )
+        text = digest_text(servers, window_at, t)
         payload: dict[str, Any] = {"channel": self._to.channel, "text": text}
         payload = demo_marked(payload, t) if self._to.demo else payload
         posted = session.scalar(
@@ -226,79 +217,6 @@ class AlertStore:
         else:
             update = {**payload, "ts_of": key}
             enqueue(session, f"{key}/update/{event}", "chat.update", update, now)
-
-    def _messages(
-        self, effect: Effect, c: _Context, post: str, thread: str
-    ) -> list[tuple[str, dict[str, Any]]]:
-        summary = alert_summary(c.alert, c.report, c.t)
-        channel = self._to.channel
-        if effect in (Effect.POST_ALERT, Effect.UPDATE_ALERT):
-            blocks = [b.to_dict() for b in alert_blocks(c.alert, c.report, c.t, c.now)]
-            payload: dict[str, Any] = {"channel": channel, "text": summary, "blocks": blocks}
-            if effect is Effect.UPDATE_ALERT:
-                return [("chat.update", {**payload, "ts_of": post})]
-            if thread != post:  # in the window's digest thread
-                payload["thread_ts_of"] = thread
-            return [("chat.postMessage", payload)]
-        if effect is Effect.POST_DETAILS:
-            # The details name the alert's window as the next backup, in the alert's zone: the
-            # server's own schedule may say otherwise, and the message and thread must agree.
-            window = c.alert.window_at
-            blocks = [b.to_dict() for b in report_blocks(c.report, c.t, window.tzinfo, window)]
-            return [
-                (
-                    "chat.postMessage",
-                    {"channel": channel, "thread_ts_of": thread, "text": summary, "blocks": blocks},
-                )
-            ]
-        text = reply_text(
-            effect, c.alert, c.t, c.now, self._to.on_call, c.actor, c.previous, c.report
-        )
-        messages = [
-            ("chat.postMessage", {"channel": channel, "thread_ts_of": thread, "text": text})
-        ]
-        if effect is Effect.REPLY_ESCALATED and self._to.escalation_channel:
-            cross = c.t.text("alerts.cross_post", channel=channel, summary=summary)
-            mention = f"{self._to.on_call} " if self._to.on_call else ""
-            messages.append(
-                (
-                    "chat.postMessage",
-                    {"channel": self._to.escalation_channel, "text": mention + cross},
-                )
-            )
-        return messages
-
-
-@dataclass(frozen=True)
-class _Context:
-    alert: Alert
-    report: Report
-    previous: Report | None
-    t: Catalog
-    actor: str | None
-    now: datetime
-
-
-def digest_key(window_at: datetime) -> str:
-    """The outbox key of a window's digest message."""
-    return f"digest-{window_at.astimezone(UTC).isoformat()}/post"
-
-
-def in_zone(alert: Alert, zone: tzinfo) -> Alert:
-    """The alert with its times in `zone`, for people to read."""
-
-    def shown(moment: datetime | None) -> datetime | None:
-        return moment.astimezone(zone) if moment is not None else None
-
-    return replace(
-        alert,
-        window_at=alert.window_at.astimezone(zone),
-        opened_at=alert.opened_at.astimezone(zone),
-        acknowledged_at=shown(alert.acknowledged_at),
-        escalated_at=shown(alert.escalated_at),
-        resolved_at=shown(alert.resolved_at),
-        silenced_until=shown(alert.silenced_until),
-    )
 
 
 def _find(
@@ -319,6 +237,7 @@ def _copy(alert: Alert, row: AlertRow, summary: str, report: Report, now: dateti
     row.escalated_by, row.escalated_at = alert.escalated_by, alert.escalated_at
     row.resolved_at = alert.resolved_at
     row.silenced_by, row.silenced_until = alert.silenced_by, alert.silenced_until
+    row.outcome = alert.outcome.to_json() if alert.outcome is not None else None
     row.updated_at = now
 
 
@@ -336,6 +255,7 @@ def _stored(row: AlertRow) -> StoredAlert:
         resolved_at=row.resolved_at,
         silenced_by=row.silenced_by,
         silenced_until=row.silenced_until,
+        outcome=WindowVerdict.from_json(row.outcome) if row.outcome else None,
     )
     report = Report.model_validate(row.report) if row.report else None
     return StoredAlert(row.id, alert, report)

@@ -15,13 +15,17 @@ from bot.alerts.lifecycle import AlertPolicy
 from bot.alerts.liveness import Liveness
 from bot.alerts.outbox import Outbox, replica_id
 from bot.alerts.replicas import ReplicaStatus
+from bot.alerts.schedule.driver import Driver
 from bot.alerts.schedule.plan import SchedulePolicy, jitter_for
-from bot.alerts.schedule.runner import Driver, Scheduler
+from bot.alerts.schedule.runner import Scheduler
 from bot.alerts.schedule.store import ScheduleStore
 from bot.alerts.service import AlertService
 from bot.alerts.silences import ActiveSilence, SilenceStore
 from bot.alerts.store import AlertStore, Destinations
-from bot.config import AlertSettings, Config
+from bot.alerts.verify import Verifier
+from bot.alerts.verify_plan import VerifyPolicy
+from bot.alerts.verify_store import OutcomeStore
+from bot.config import AlertSettings, Config, VerifySettings
 from bot.i18n import catalog
 from bot.slack.authz import Authorizer
 from bot.slack.client import outbox_client
@@ -116,6 +120,18 @@ def schedule_policy(settings: AlertSettings) -> SchedulePolicy:
     )
 
 
+def verify_policy(settings: VerifySettings, alerts: AlertSettings) -> VerifyPolicy:
+    """The verification's timing from the config."""
+    return VerifyPolicy(
+        min_severity=Status(alerts.min_severity),
+        enabled=settings.enabled,
+        delay=timedelta(minutes=settings.delay_min),
+        every=timedelta(minutes=settings.every_min),
+        timeout=timedelta(minutes=settings.timeout_min),
+        post_success=settings.post_success,
+    )
+
+
 def build_alerting(
     config: Config,
     sessions: sessionmaker[Session],
@@ -152,7 +168,16 @@ def build_alerting(
     # the status view can say what each replica holds; replicas in one test process are as
     # distinct as processes.
     replica = replica_id()
-    driver = Driver(service, timing, clock, replica, timedelta(seconds=settings.lease_s))
+    verifier = Verifier(
+        service,
+        collect,
+        OutcomeStore(sessions),
+        verify_policy(config.verify, settings),
+        catalog(config.language),
+        clock,
+    )
+    lease = timedelta(seconds=settings.lease_s)
+    driver = Driver(service, timing, clock, replica, lease, verifier)
     outbox = Outbox(
         sessions,
         outbox_client(str(client.token), client.base_url),
@@ -172,6 +197,7 @@ def build_alerting(
         settings.scheduler_workers,
         clock,
         liveness,
+        timedelta(seconds=settings.shutdown_grace_s),
     )
     responders = Authorizer(
         client,

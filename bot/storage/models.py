@@ -76,6 +76,8 @@ class Alert(Base):
     silenced_until: Mapped[datetime | None]
     # Set when the alert lives in a window's digest thread instead of a message of its own.
     digest_key: Mapped[str | None] = mapped_column(String(200))
+    # How the window's backup went, once verified after it (bot.alerts.verdict).
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -211,3 +213,21 @@ class ReplicaBeat(Base):
     seen_at: Mapped[datetime]
     # Set on a clean stop, so a status view tells "stopped" from "died".
     stopped_at: Mapped[datetime | None]
+
+
+class WindowOutcome(Base):
+    """How one server's backup window went, verified after it, beside what the check before
+    it said: the history of predictions and outcomes."""
+
+    __tablename__ = "window_outcomes"
+    __table_args__ = (UniqueConstraint("server", "window_at", name="uq_outcome_server_window"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    server: Mapped[str] = mapped_column(String(253))
+    window_at: Mapped[datetime]
+    # The status of the last check before the window (ok, warning, critical, unknown), if any.
+    precheck: Mapped[str | None] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))  # a VerdictKind
+    verdict: Mapped[dict[str, Any]]
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime]

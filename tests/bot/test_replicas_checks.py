@@ -5,81 +5,24 @@ spinning meanwhile), and a stopping replica leaves its queued checks to the othe
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from apscheduler.job import Job as TimedJob
-from apscheduler.jobstores.base import JobLookupError
-from sqlalchemy import select
 
 from bot.alerts.schedule.leases import Verdict
-from bot.alerts.schedule.runner import JOB_PREFIXES
 from bot.alerts.schedule.store import ScheduleStore
-from bot.alerts.wiring import Alerting, build_alerting
-from bot.config import Config
-from bot.slack.client import web_client
 from bot.storage.database import open_database
-from bot.storage.models import ScheduledRun
-from checks.collect.winrm import winrm_collect
-from checks.fleet import Collect
-from checks.inventory import Server
-from checks.snapshot import Snapshot
-from tests.bot.conftest import EVENING, JST, Clock, alert_config
-from tests.conftest import ENVIRON
+from tests.bot.conftest import EVENING, JST, Clock
 from tests.support.fleet import SimulatedFleet
-from tests.support.slack_api import BOT_TOKEN, SlackStandIn
+from tests.support.replica_group import LEASE, Replicas, fire_due, replica_groups, runs
+from tests.support.slack_api import SlackStandIn
 
 pytestmark = pytest.mark.timeout(90)
 WINDOW = datetime(2026, 11, 24, 21, 0, tzinfo=JST)
-LEASE = timedelta(seconds=60)
 DEAD = "dead-host:4242:dead"
-
-
-def fleet_config(fleet: SimulatedFleet, count: int, **alerts: Any) -> Config:
-    """`count` servers (s1, s2, …) at fs01's address, all backing up at 21:00 Tokyo time."""
-    document = alert_config(fleet, lease_s=int(LEASE.total_seconds()), **alerts).model_dump(
-        exclude_none=True
-    )
-    (fs01,) = document["servers"]
-    document["servers"] = [{**fs01, "name": f"s{i}"} for i in range(1, count + 1)]
-    return Config.model_validate(document)
-
-
-class Replicas:
-    """Several bots on one database and one clock, each with its replica id, recording which
-    of them checked which server."""
-
-    def __init__(self, config: Config, url: str, stand_in: SlackStandIn, clock: Clock) -> None:
-        self.config, self.url, self.stand_in, self.clock = config, url, stand_in, clock
-        self.checked: list[tuple[int, str]] = []
-        self.hold: Callable[[], None] = lambda: None  # runs inside every check
-        self._lock = threading.Lock()
-        self.bots: list[Alerting] = []
-
-    def add(self) -> Alerting:
-        index = len(self.bots)
-        real = winrm_collect(self.config, ENVIRON)
-
-        def collect(server: Server) -> Snapshot:
-            with self._lock:
-                self.checked.append((index, server.name))
-            self.hold()
-            return real(server)
-
-        bot = self._build(collect)
-        self.bots.append(bot)
-        return bot
-
-    def _build(self, collect: Collect) -> Alerting:
-        client = web_client(BOT_TOKEN, self.stand_in.api_url)
-        sessions = open_database(self.url)
-        return build_alerting(self.config, sessions, client, collect, self.clock)
-
-    def checks_per_server(self) -> Counter[str]:
-        return Counter(server for _, server in self.checked)
 
 
 @pytest.fixture
@@ -90,41 +33,9 @@ def clock() -> Clock:
 @pytest.fixture
 def replicas(
     stand_in: SlackStandIn, evening_fleet: SimulatedFleet, database_url: str, clock: Clock
-) -> Iterator[Callable[[int], Replicas]]:
-    made: list[Replicas] = []
-
-    def make(servers: int, **alerts: Any) -> Replicas:
-        config = fleet_config(evening_fleet, servers, **alerts)
-        made.append(Replicas(config, database_url, stand_in, clock))
-        return made[-1]
-
-    yield make
-    for group in made:
-        for bot in group.bots:
-            bot.scheduler.stop(wait=True)
-
-
-def fire_due(bot: Alerting, now: datetime) -> list[str]:
-    """What APScheduler does at `now`: run each check job whose time came, once."""
-    fired = []
-    due: list[TimedJob] = [
-        job
-        for job in bot.scheduler.apscheduler.get_jobs()
-        if job.id.startswith(JOB_PREFIXES) and job.next_run_time <= now
-    ]
-    for job in due:
-        try:
-            job.remove()
-        except JobLookupError:  # an earlier job's re-plan dropped it: someone finished it
-            continue
-        job.func(*job.args)
-        fired.append(job.id)
-    return fired
-
-
-def runs(url: str) -> dict[str, ScheduledRun]:
-    with open_database(url)() as session:
-        return {f"{r.kind}:{r.server}": r for r in session.scalars(select(ScheduledRun))}
+) -> Iterator[Callable[..., Replicas]]:
+    with replica_groups(stand_in, evening_fleet, database_url, clock) as make:
+        yield make
 
 
 def test_a_survivor_waits_for_a_dead_replicas_lease_then_takes_the_check_over(

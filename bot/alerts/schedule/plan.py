@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from checks.inventory import Server
@@ -13,7 +13,8 @@ from checks.windows import jitter_for, next_window
 # jitter_for lives beside the windows, so that `backupcheck windows` shows the same check times.
 __all__ = ["Job", "JobKind", "Plan", "RunRecord", "SchedulePolicy", "jitter_for", "plan"]
 
-JobKind = Literal["check", "recheck", "discover"]
+JobKind = Literal["check", "recheck", "discover", "verify"]
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # the refresh before a server's first
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,8 @@ class SchedulePolicy:
 @dataclass(frozen=True)
 class Job:
     """One check of one server: before a window (check), again while its alert is open
-    (recheck), or to learn the server's own schedule (discover)."""
+    (recheck), to learn the server's own schedule (discover; its window_at is then the
+    stored refresh it follows), or after a window, how its backup went (verify)."""
 
     server: str
     kind: JobKind
@@ -97,7 +99,9 @@ def plan(
         stale = age is None or age >= policy.refresh_every
         unknown = window is None and (age is None or age >= policy.retry_unknown_every)
         if not server.backup_times and (stale or unknown):
-            result.due.append(Job(server.name, "discover", window or now, now))
+            # Its window_at is the refresh it follows: replicas that plan it from the same
+            # stored refresh claim the same discovery, and only one of them runs it.
+            result.due.append(Job(server.name, "discover", refreshed_at or NEVER, now))
         if window is None:
             continue
         offset = jitter_for(server.name, policy.jitter)

@@ -1,133 +1,36 @@
-"""The scheduled checks: APScheduler fires each job at its time; the Driver decides and runs.
-
-The Driver holds the logic and takes `now` from a clock, so tests walk through an evening
-without waiting. APScheduler only provides the timing in the running bot.
+"""The scheduled checks in the running bot: APScheduler fires each job at its time, the Driver
+(driver.py) decides and runs it; a SIGTERM hands back what this replica holds and exits soon.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.alerts.liveness import Liveness
 from bot.alerts.outbox import Outbox
-from bot.alerts.schedule.leases import Decision, Verdict
-from bot.alerts.schedule.plan import Job, Plan, SchedulePolicy, plan
+from bot.alerts.schedule.driver import Driver
+from bot.alerts.schedule.leases import Verdict
+from bot.alerts.schedule.plan import Job, Plan, SchedulePolicy
+from bot.alerts.schedule.pool import DaemonExecutor
+from bot.alerts.schedule.renewal import Renewal
 from bot.alerts.service import AlertService
 
+__all__ = ["JOB_PREFIXES", "Driver", "Scheduler"]
 logger = logging.getLogger(__name__)
-JOB_PREFIXES = ("check:", "recheck:", "discover:")
+JOB_PREFIXES = ("check:", "recheck:", "discover:", "verify:")
 Clock = Callable[[], datetime]
-LEFT = Decision(Verdict.LEAVE)  # nothing to run, nothing to look at again
-
-
-class Driver:
-    """Plans jobs from windows, runs each due job once (on whichever replica claims it), and
-    gives up on long-missed ones."""
-
-    def __init__(
-        self,
-        service: AlertService,
-        policy: SchedulePolicy,
-        clock: Clock,
-        replica: str,
-        lease: timedelta,
-    ) -> None:
-        self._service = service
-        self._policy = policy
-        self._clock = clock
-        self.replica = replica
-        self.lease = lease
-        self._discovering: set[str] = set()
-        self._lock = threading.Lock()
-
-    def plan(self, give_up: bool = True) -> Plan:
-        """The jobs at this moment; missed ones are recorded as given up and logged."""
-        now = self._clock()
-        store = self._service.schedule
-        result = plan(
-            self._service.inventory.resolved(),
-            store.discovered(),
-            store.runs(now - timedelta(days=8)),
-            self._service.alerts.open_windows(after=now),
-            now,
-            self._policy,
-        )
-        for job in result.missed if give_up else []:
-            if not store.give_up(job, now):
-                continue  # another replica gave it up first
-            logger.warning(
-                "skipped the %s of %s for the %s window: it was due at %s, more than %s ago",
-                job.kind,
-                job.server,
-                job.window_at.isoformat(),
-                job.run_at.isoformat(),
-                self._policy.grace,
-            )
-        return result
-
-    def run(self, job: Job) -> Decision:
-        """Run one job if this replica claims it; a check that finds an open alert plans a
-        re-check. Returns the claim's decision: LEAVE with a time says when to look again."""
-        server = self._service.inventory.find(job.server)
-        if server is None:  # removed from the inventory since the plan was made
-            return LEFT
-        if job.kind == "discover":
-            # Not claimed: a discovery only reads the server's schedule, so two replicas
-            # asking at once cost a WinRM session, never an alert.
-            with self._lock:
-                if job.server in self._discovering:
-                    return LEFT
-                self._discovering.add(job.server)
-            try:
-                self._service.check(server, None, check_id=job.id)
-            finally:
-                with self._lock:
-                    self._discovering.discard(job.server)
-            return Decision(Verdict.CLAIM)
-        store = self._service.schedule
-        context = {"host": job.server, "check_id": job.id}
-        decision = store.claim(job, self._clock(), self.replica, self.lease)
-        if decision.verdict is Verdict.GIVE_UP:
-            # Queued behind slow hosts (or held by a replica that died) until the backup
-            # started: too late to warn anyone.
-            logger.warning(
-                "skipped the %s of %s: its backup window started before a worker was free",
-                job.kind,
-                job.server,
-                extra=context,
-            )
-            return decision
-        if not decision.runs:
-            return decision
-        if decision.verdict is Verdict.TAKE_OVER:
-            logger.info(
-                "took over the %s of %s: the replica that claimed it stopped renewing its lease",
-                job.kind,
-                job.server,
-                extra=context,
-            )
-        try:
-            self._service.check(server, job.window_at, check_id=job.id)
-        finally:
-            store.finish(job, self._clock())
-        return decision
-
-    def run_due(self) -> list[Job]:
-        """Run every job due now, one after another (tests and start-up catch-up use this)."""
-        ran = []
-        for job in self.plan().due:
-            self.run(job)
-            ran.append(job)
-        return ran
+RETENTION_EVERY = timedelta(hours=24)
+# How often a replica looks for checks another replica handed back (or let lapse), to take
+# them over at once rather than when it would have looked again (their lease's end).
+FREE_EVERY = timedelta(seconds=5)
 
 
 class Scheduler:
@@ -143,6 +46,7 @@ class Scheduler:
         workers: int,
         clock: Clock = lambda: datetime.now(UTC),
         liveness: Liveness | None = None,
+        grace: timedelta = timedelta(seconds=20),
     ) -> None:
         self._driver = driver
         self.liveness = liveness
@@ -151,22 +55,24 @@ class Scheduler:
         self._policy = policy
         self._retention = retention
         self._clock = clock
-        self._in_flight: set[str] = set()  # check jobs handed to a worker and not done yet
-        self._lock = threading.Lock()
-        # Held to touch APScheduler's jobs from a check thread: shutdown(wait=True) holds
-        # APScheduler's job-store lock while it waits for those threads, so once stopping has
-        # begun no thread may ask for it (get_jobs, add_job), or both wait for ever.
+        self.grace = grace
+        # Jobs handed to a worker and not done yet (checks, and retention while it prunes).
+        self._in_flight: set[str] = set()
+        self._lock = threading.Condition()
+        # Held to touch APScheduler's jobs from a worker, and to start stopping: once stopping
+        # has begun, no worker adds a job (APScheduler's shutdown takes the job-store lock).
         self._jobs_gate = threading.Lock()
         self._stopping = threading.Event()  # no new claims
-        self._stopped = threading.Event()  # no check runs: no more renewals
-        self._renewer: threading.Thread | None = None
+        self._renewal = Renewal(
+            service.schedule, driver.replica, driver.lease, clock, self._holds_leases
+        )
+        # Daemon threads: past the grace, a check hanging on a slow host must not hold the
+        # process (see pool.py). Checks wait on slow hosts; the rest must never wait on them.
+        self._checks = DaemonExecutor(workers, "check-job")
+        self._housekeeping = DaemonExecutor(2, "housekeeping")
         self.apscheduler = BackgroundScheduler(
             timezone=UTC,
-            executors={
-                # Checks wait on slow hosts; the outbox and escalations must never wait on them.
-                "checks": ThreadPoolExecutor(workers),
-                "default": ThreadPoolExecutor(2),
-            },
+            executors={"checks": self._checks, "default": self._housekeeping},
             job_defaults={"coalesce": True, "max_instances": 1},
         )
 
@@ -189,54 +95,69 @@ class Scheduler:
         add(self.round, IntervalTrigger(minutes=5), id="plan", replace_existing=True)
         add(self._deliver, IntervalTrigger(seconds=2), id="outbox", replace_existing=True)
         add(self._escalate, IntervalTrigger(seconds=30), id="escalate", replace_existing=True)
+        every = FREE_EVERY.total_seconds()
+        add(self.take_free, IntervalTrigger(seconds=every), id="free", replace_existing=True)
         # Soon after start too: a bot restarted daily would otherwise never prune.
         first_prune = self._clock() + timedelta(minutes=10)
         add(
-            self._prune,
-            IntervalTrigger(hours=24),
+            self.prune,
+            IntervalTrigger(seconds=RETENTION_EVERY.total_seconds()),
             id="retention",
             replace_existing=True,
             next_run_time=first_prune,
             misfire_grace_time=3600,
         )
         self.apscheduler.start(paused=paused)
-        # A thread of its own, not a job: renewals must go on while shutdown waits for checks.
-        self._renewer = threading.Thread(target=self._keep_leases, name="leases", daemon=True)
-        self._renewer.start()
+        self._renewal.start()
 
     def stop(self, wait: bool = True) -> None:
         """Stop claiming: queued checks return unclaimed, free for the other replicas at once.
-        With wait, running checks finish first and anything still held is handed back."""
-        with self._jobs_gate:
+        With wait, running checks may finish within the grace; then what is still running is
+        handed back to the other replicas, and the outbox is flushed while the grace lasts."""
+        deadline = time.monotonic() + self.grace.total_seconds()
+        with self._jobs_gate, self._lock:
             self._stopping.set()
         if self.apscheduler.running:
-            self.apscheduler.shutdown(wait=wait)
-        self._stopped.set()
-        if self._renewer is not None:
-            self._renewer.join()
-        if wait:  # nothing runs now: a lease still held is a check cut short
+            self.apscheduler.shutdown(wait=False)  # the workers are waited for below, bounded
+        if wait:
+            with self._lock:
+                idle = self._lock.wait_for(lambda: not self._in_flight, _left(deadline))
+            if not idle:
+                # Their results are left to whoever takes their leases over: from here on,
+                # nothing they find is recorded.
+                self._driver.abandon(timeout=self._driver.lease.total_seconds())
+                logger.warning(
+                    "%d checks were still running %g s after SIGTERM; leaving them to the "
+                    "other replicas",
+                    len(self._in_flight),
+                    self.grace.total_seconds(),
+                )
+        self._renewal.stop(timeout=self._driver.lease.total_seconds())
+        if wait:
             released = self._service.schedule.release(self._driver.replica, self._clock())
             if released:
                 logger.info("handed back %d unfinished checks to the other replicas", released)
+            self._flush(deadline)
         if self.liveness is not None:
             self.liveness.stop()
 
-    def renew_leases(self) -> int:
-        """Extend the leases of the checks this replica is running; returns how many."""
-        with self._lock:
-            if not self._in_flight:
-                return 0
-        lease = self._driver.lease
-        return self._service.schedule.renew(self._driver.replica, self._clock(), lease)
+    def _flush(self, deadline: float) -> None:
+        """Deliver what the last checks enqueued, while the grace lasts."""
+        self._housekeeping.pool.shutdown(wait=True, timeout=_left(deadline))
+        if self._housekeeping.pool.busy():  # a round still delivers; it holds the outbox
+            return
+        while time.monotonic() < deadline:
+            delivered = self._outbox.deliver_due(limit=10)
+            if not delivered or any(d.state == "pending" for d in delivered):
+                return  # nothing left, or Slack refuses for now: the other replicas go on
 
-    def _keep_leases(self) -> None:
-        # A third of the lease: two renewals may fail (a slow database) before it runs out.
-        every = self._driver.lease.total_seconds() / 3
-        while not self._stopped.wait(every):
-            try:
-                self.renew_leases()
-            except SQLAlchemyError:  # the next round tries again; the lease covers the gap
-                logger.warning("could not renew the leases of running checks", exc_info=True)
+    def renew_leases(self) -> int:
+        """Extend the leases of the jobs this replica is running; returns how many."""
+        return self._renewal.renew()
+
+    def _holds_leases(self) -> bool:
+        with self._lock:
+            return bool(self._in_flight)
 
     def sync(self, give_up: bool = False) -> Plan:
         """Add (or replace) a timed job for everything planned, due ones at once, and drop the
@@ -277,24 +198,51 @@ class Scheduler:
             replace_existing=True,
         )
 
+    def take_free(self) -> int:
+        """Fire at once the timed jobs of checks another replica handed back (a SIGTERM) or let
+        lapse; returns how many. Their claim says whether each is still to run."""
+        now = self._clock()
+        free = self._service.schedule.free(self._driver.replica, now)
+        fired = 0
+        with self._jobs_gate:
+            if not free or self._stopping.is_set():
+                return 0
+            for timed in self.apscheduler.get_jobs():
+                if not timed.id.startswith(JOB_PREFIXES) or timed.next_run_time <= now:
+                    continue
+                job: Job = timed.args[0]
+                if (job.server, job.kind, job.window_at) in free:
+                    timed.modify(next_run_time=now)
+                    fired += 1
+        return fired
+
     def _run(self, job: Job) -> None:
-        if self._stopping.is_set():  # shutting down: leave it to the other replicas
-            return
         with self._lock:
+            if self._stopping.is_set():  # shutting down: leave it to the other replicas
+                return
             self._in_flight.add(job.id)
         try:
             decision = self._driver.run(job)
         finally:
-            with self._lock:
-                self._in_flight.discard(job.id)
+            self._done(job.id)
         if decision.verdict is Verdict.LEAVE and decision.until is not None:
             # Held by another replica: re-planning now would find it due and fire it again at
             # once, a loop; its holder finishes it or its lease ends first.
             with self._jobs_gate:
                 if not self._stopping.is_set():
                     self._schedule(job, decision.until)
+        elif job.kind == "verify":
+            # The next reading is at its parked claim's end; nothing else changed: no re-plan.
+            with self._jobs_gate:
+                if decision.runs and decision.until is not None and not self._stopping.is_set():
+                    self._schedule(job, decision.until)
         elif job.kind != "recheck" and not self._stopping.is_set():
             self.sync()  # a new alert wants its re-check; a new schedule its jobs
+
+    def _done(self, job_id: str) -> None:
+        with self._lock:
+            self._in_flight.discard(job_id)
+            self._lock.notify_all()
 
     def _deliver(self) -> None:
         self._outbox.deliver_due()
@@ -303,6 +251,20 @@ class Scheduler:
         if self._service.escalate_due():
             self._deliver()
 
-    def _prune(self) -> None:
-        removed = self._service.prune(self._retention)
-        logger.info("retention: removed %d old rows", removed)
+    def prune(self) -> int | None:
+        """Retention, on one replica per day: None when another replica has it."""
+        with self._lock:
+            if self._stopping.is_set():
+                return None
+            self._in_flight.add("retention")
+        try:
+            removed = self._driver.prune(self._retention, RETENTION_EVERY)
+        finally:
+            self._done("retention")
+        if removed is not None:
+            logger.info("retention: removed %d old rows", removed)
+        return removed
+
+
+def _left(deadline: float) -> float:
+    return max(0.0, deadline - time.monotonic())

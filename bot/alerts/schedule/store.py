@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Select, delete, make_url, or_, select, update
+from sqlalchemy import ColumnElement, Engine, Select, delete, make_url, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.alerts.schedule.leases import Claim, Decision, Verdict, decide
+from bot.alerts.schedule.leases import Claim, Decision, Key, Verdict, decide, key_of
 from bot.alerts.schedule.plan import Job, RunRecord
 from bot.storage.database import make_engine
 from bot.storage.models import ScheduledRun, ServerWindow
@@ -25,16 +25,17 @@ class ScheduleStore:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
 
-    def claim(self, job: Job, now: datetime, replica: str, lease: timedelta) -> Decision:
+    def claim(self, job: Job | Key, now: datetime, replica: str, lease: timedelta) -> Decision:
         """Claim a job's run for `replica` (or take it over from one whose lease ran out), give
-        it up when its window started, or say when to look again."""
+        it up when its deadline passed, or say when to look again."""
+        key = _key(job)
         # Optimistic: read, decide, then write only if nobody wrote first (the unique row for a
         # new claim, `lease_until <= now` for a takeover). A lost race reads the winner's lease.
         for _ in range(2):
             with self._sessions() as session:
-                row = session.scalar(_run_of(job))
+                row = session.scalar(_run_of(key))
                 stored = Claim(row.owner, row.lease_until, row.state) if row is not None else None
-                decision = decide(stored, now, job.window_at, lease)
+                decision = decide(stored, now, key.deadline, lease)
                 if decision.verdict is Verdict.LEAVE:
                     return decision
                 values: dict[str, Any] = {"state": "running", "owner": replica}
@@ -42,7 +43,7 @@ class ScheduleStore:
                 if decision.verdict is Verdict.GIVE_UP:
                     values = {"state": "missed", "owner": None, "finished_at": now}
                 if row is None:
-                    session.add(_new_run(job, now, **values))
+                    session.add(_new_run(key, now, **values))
                 elif not _took(session, row.id, now, **values):
                     continue
                 try:
@@ -53,21 +54,43 @@ class ScheduleStore:
         # Two lost races in a row: someone holds it; look again once a lease could have ended.
         return Decision(Verdict.LEAVE, now + lease)
 
-    def finish(self, job: Job, now: datetime) -> None:
+    def finish(self, job: Job | Key, now: datetime) -> None:
         """Record that a claimed job ran."""
+        key = _key(job)
         with self._sessions.begin() as session:
-            run = session.scalar(_run_of(job))
+            run = session.scalar(_run_of(key))
             if run is None:  # pruned while it ran
-                run = _new_run(job, now, state="done")
+                run = _new_run(key, now, state="done")
                 session.add(run)
             run.state, run.finished_at = "done", now
 
+    def withdraw(self, key: Key, replica: str) -> None:
+        """Forget `replica`'s claim on a job that failed, so that it may be claimed afresh
+        (by the next round, not at once: a failure repeated at once would be a loop)."""
+        with self._sessions.begin() as session:
+            session.execute(
+                delete(ScheduledRun).where(
+                    *_is(key), ScheduledRun.owner == replica, ScheduledRun.state == "running"
+                )
+            )
+
+    def park(self, key: Key, replica: str, until: datetime) -> None:
+        """Keep `replica`'s claim unfinished but held by nobody until `until` (a verification
+        between two readings): then any replica may take it, as after a lapsed lease."""
+        with self._sessions.begin() as session:
+            session.execute(
+                update(ScheduledRun)
+                .where(*_is(key), ScheduledRun.owner == replica, ScheduledRun.state == "running")
+                .values(owner=None, lease_until=until)
+            )
+
     def give_up(self, job: Job, now: datetime) -> bool:
         """Record a job as missed, unless it finished or a replica holds a live lease on it."""
+        key = _key(job)
         with self._sessions() as session:
-            row = session.scalar(_run_of(job))
+            row = session.scalar(_run_of(key))
             if row is None:
-                session.add(_new_run(job, now, state="missed", finished_at=now))
+                session.add(_new_run(key, now, state="missed", finished_at=now))
             elif row.state != "running" or not _took(
                 session, row.id, now, state="missed", finished_at=now
             ):
@@ -85,6 +108,19 @@ class ScheduleStore:
     def release(self, replica: str, now: datetime) -> int:
         """Hand back `replica`'s unfinished runs, so another replica may take them at once."""
         return self._set_leases(replica, now)
+
+    def free(self, replica: str, now: datetime) -> set[tuple[str, str, datetime]]:
+        """(server, kind, window) of the runs another replica handed back or let lapse: free
+        for anyone to take over now."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(ScheduledRun.server, ScheduledRun.kind, ScheduledRun.window_at).where(
+                    ScheduledRun.state == "running",
+                    ScheduledRun.lease_until <= now,
+                    ScheduledRun.owner != replica,
+                )
+            )
+            return {(server, kind, window_at) for server, kind, window_at in rows}
 
     def recover(self) -> int:
         """At start-up on SQLite (one process per file): the runs a killed process left
@@ -140,10 +176,14 @@ class ScheduleStore:
             return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _new_run(job: Job, now: datetime, **values: Any) -> ScheduledRun:
+def _key(job: Job | Key) -> Key:
+    return job if isinstance(job, Key) else key_of(job)
+
+
+def _new_run(key: Key, now: datetime, **values: Any) -> ScheduledRun:
     fields = {"started_at": now, **values}
     return ScheduledRun(
-        server=job.server, window_at=job.window_at, kind=job.kind, due_at=job.run_at, **fields
+        server=key.server, window_at=key.at, kind=key.kind, due_at=key.due_at, **fields
     )
 
 
@@ -162,12 +202,16 @@ def _took(session: Session, run_id: int, now: datetime, **values: Any) -> bool:
     return int(getattr(result, "rowcount", 0) or 0) == 1
 
 
-def _run_of(job: Job) -> Select[ScheduledRun]:
-    return select(ScheduledRun).where(
-        ScheduledRun.server == job.server,
-        ScheduledRun.window_at == job.window_at,
-        ScheduledRun.kind == job.kind,
+def _is(key: Key) -> tuple[ColumnElement[bool], ...]:
+    return (
+        ScheduledRun.server == key.server,
+        ScheduledRun.window_at == key.at,
+        ScheduledRun.kind == key.kind,
     )
+
+
+def _run_of(key: Key) -> Select[ScheduledRun]:
+    return select(ScheduledRun).where(*_is(key))
 
 
 def read_discovered(url: str) -> Discovered | None:

@@ -1,12 +1,23 @@
-"""Who runs a due check: the pure decision, from the stored claim and the time alone."""
+"""Who runs a due job: the pure decision, from the stored claim and the time alone, and the
+key every replica claims a job under."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from bot.alerts.schedule.leases import Claim, Decision, Verdict, decide
+from bot.alerts.schedule.leases import (
+    EVERYWHERE,
+    Claim,
+    Decision,
+    Key,
+    Verdict,
+    decide,
+    key_of,
+    period_key,
+)
+from bot.alerts.schedule.plan import Job
 
 JST = timezone(timedelta(hours=9))
 WINDOW = datetime(2026, 11, 24, 21, 0, tzinfo=JST)
@@ -50,3 +61,33 @@ def test_once_the_window_started_a_free_check_is_given_up() -> None:
 def test_a_live_lease_past_the_window_start_is_still_left_to_its_holder() -> None:
     running = Claim("slow:1:aa", WINDOW + timedelta(seconds=20), "running")
     assert decide(running, WINDOW, WINDOW, LEASE) == Decision(Verdict.LEAVE, running.lease_until)
+
+
+def test_a_job_with_no_deadline_is_never_too_late() -> None:
+    long_after = NOW + timedelta(days=3)
+    assert decide(None, long_after, None, LEASE) == Decision(Verdict.CLAIM, long_after + LEASE)
+
+
+def test_a_check_is_claimed_for_its_window_and_pointless_once_it_starts() -> None:
+    key = key_of(Job("fs01", "recheck", WINDOW, NOW))
+    assert key == Key("fs01", "recheck", WINDOW, WINDOW, NOW)
+
+
+def test_a_discovery_is_claimed_for_the_refresh_it_follows_and_never_too_late() -> None:
+    refreshed = NOW - timedelta(days=1)
+    assert key_of(Job("fs01", "discover", refreshed, NOW)) == Key(
+        "fs01", "discover", refreshed, None, NOW
+    )
+
+
+def test_replicas_anywhere_in_one_period_claim_the_same_key() -> None:
+    day = timedelta(hours=24)
+    start = datetime(2026, 11, 24, 0, 0, tzinfo=UTC)
+    early, late = start + timedelta(minutes=10), start + timedelta(hours=23, minutes=59)
+    assert period_key("retention", early, day).at == period_key("retention", late, day).at
+    assert period_key("retention", early, day) == Key(
+        EVERYWHERE, "retention", start, start + day, early
+    )
+    assert period_key("retention", start + day, day).at == start + day  # the next period
+    # The same instant in another zone is the same period.
+    assert period_key("retention", late.astimezone(JST), day).at == start

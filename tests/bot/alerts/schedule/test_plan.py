@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from bot.alerts.schedule.plan import Job, RunRecord, SchedulePolicy, jitter_for, plan
+from bot.alerts.schedule.plan import NEVER, Job, RunRecord, SchedulePolicy, jitter_for, plan
 from checks.inventory import Inventory, Server
 
 JST = timezone(timedelta(hours=9))
@@ -123,3 +123,12 @@ def test_a_check_whose_lease_ended_is_due_again_like_an_unclaimed_one() -> None:
     result = plan(servers(FS01), {}, dead, [], at(20, 1), NO_JITTER)
     assert result.due == [Job("fs01", "check", WINDOW, at(20))]
     assert result.held == {}
+
+
+def test_a_discovery_names_the_refresh_it_follows_so_replicas_plan_the_same_one() -> None:
+    (fs02,) = servers({"name": "fs02", "address": "b"})
+    (never,) = plan([fs02], {}, [], [], at(10), NO_JITTER).due
+    assert never == Job("fs02", "discover", NEVER, at(10))
+    asked = {"fs02": (None, at(10))}
+    (again,) = plan([fs02], asked, [], [], at(11, 5), NO_JITTER).due
+    assert again == Job("fs02", "discover", at(10), at(11, 5))

@@ -102,7 +102,7 @@ def test_after_longer_downtime_the_missed_check_is_skipped_and_logged(
     alerting: Alerting, clock: Clock, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     clock.set(20, 31)
-    with caplog.at_level(logging.WARNING, logger="bot.alerts.schedule.runner"):
+    with caplog.at_level(logging.WARNING, logger="bot.alerts.schedule.driver"):
         alerting.scheduler.start(paused=True)
     assert not [job_id for job_id in next_runs(alerting) if job_id.startswith("check:")]
     assert "skipped the check of fs01" in caplog.text

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from bot.alerts.schedule.leases import Decision, Verdict
+from bot.alerts.schedule.leases import Decision, Verdict, period_key
 from bot.alerts.schedule.plan import Job
 from bot.alerts.schedule.store import ScheduleStore
 from bot.storage.database import open_database
@@ -118,3 +118,25 @@ def test_a_restart_on_sqlite_frees_its_own_unfinished_runs_replicas_wait_for_the
     store.claim(JOB, NOW, A, LEASE)
     freed = store.recover()
     assert freed == (1 if database_url.startswith("sqlite") else 0)
+
+
+def test_a_claim_handed_back_is_free_for_the_others_and_only_for_them(
+    store: ScheduleStore,
+) -> None:
+    store.claim(JOB, NOW, A, LEASE)
+    assert store.free(B, NOW) == set()  # A holds it
+    later = NOW + timedelta(seconds=5)
+    assert store.release(A, later) == 1
+    assert store.free(B, later) == {("fs01", "check", WINDOW)}
+    assert store.free(A, later) == set()  # what A handed back is not A's to take again
+
+
+def test_a_failed_jobs_claim_is_withdrawn_and_may_be_claimed_afresh(
+    store: ScheduleStore,
+) -> None:
+    key = period_key("retention", NOW, timedelta(hours=24))
+    assert store.claim(key, NOW, A, LEASE).verdict is Verdict.CLAIM
+    store.withdraw(key, B)  # not B's: stays
+    assert store.claim(key, NOW, B, LEASE).verdict is Verdict.LEAVE
+    store.withdraw(key, A)
+    assert store.claim(key, NOW, B, LEASE) == Decision(Verdict.CLAIM, NOW + LEASE)
