@@ -34,8 +34,9 @@ logger = logging.getLogger(__name__)
 UTF8_CODEPAGE = 65001
 # pyspnego derives an LM hash (DES, in pure Python: about 2 ms of CPU) from every password it is
 # given, although NTLMv2, all it speaks unless LM_COMPAT_LEVEL says otherwise, never uses one.
-# Given "LM:NT" hashes instead of the password (its documented pass-the-hash form), it takes the
-# NT hash as it is; the LM half stays zeros, so no LM hash of the password is ever computed.
+# Given "{lm_hash}:{nt_hash}" instead of the password (the pass-the-hash form requests_ntlm
+# advertises; pyspnego's changelog, 0.1.6), it takes the NT hash as it is; the LM half stays
+# zeros, so no LM hash of the password is ever computed.
 _NO_LM_HASH = "0" * 32
 # What pywinrm, requests (OSError subclasses) and the auth libraries raise on the wire.
 _TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
