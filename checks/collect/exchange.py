@@ -285,6 +285,12 @@ class BoundedTransport(Transport):
         session.trust_env = False
         return session
 
+    def setup_encryption(self, session: requests.Session) -> None:
+        # pywinrm sets up message encryption (the NTLM handshake's requests) inside
+        # build_session, before the session above is made deaf: made so here already.
+        session.trust_env = False
+        super().setup_encryption(session)
+
     def _send_message_request(
         self, session: requests.Session, prepared_request: requests.PreparedRequest
     ) -> requests.Response:

@@ -254,12 +254,13 @@ def test_a_check_never_writes_to_the_process_environment(
     assert environ.writes == []
 
 
+@pytest.mark.parametrize("transport", ["basic", "ntlm"])
 def test_the_environment_is_read_once_per_check_not_once_per_request(
-    fleet: SimulatedFleet, server_of: ServerOf, monkeypatch: pytest.MonkeyPatch
+    fleet: SimulatedFleet, server_of: ServerOf, monkeypatch: pytest.MonkeyPatch, transport: str
 ) -> None:
     # A session that trusts the environment walks all of os.environ for proxy settings on
-    # each of a check's five requests; building the session reads it once.
-    server = server_of(fleet, "fs01", transport="basic")
+    # each of a check's requests, NTLM's handshake included; building the session reads it once.
+    server = server_of(fleet, "fs01", transport=transport)
     environ = RecordingEnviron(dict(os.environ))
     monkeypatch.setattr(os, "environ", environ)
     requests.Session().merge_environment_settings(
