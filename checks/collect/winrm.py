@@ -202,7 +202,9 @@ class WinRMCollector:
 
     def _scrub(self, error: CollectError) -> CollectError:
         """Make sure no secret can ride along in a message that ends up in a report."""
-        return error.scrubbed(self._credential.password)
+        password = self._credential.password
+        # The NT hash stands in for the password over NTLM, and logs in as well as it does.
+        return error.scrubbed(password).scrubbed(ntlm_secret(password) if password else "")
 
 
 def _step(action: str, call: Callable[[], T]) -> T:

@@ -75,3 +75,18 @@ def test_any_password_logs_in_over_ntlm_with_its_nt_hash(password: str) -> None:
         snapshot = WinRMCollector(server, Credential(USER, password)).collect()
         assert fleet.errors == []
     assert snapshot == SEED
+
+
+def test_the_nt_hash_is_masked_like_the_password_in_a_collect_error(
+    fleet: SimulatedFleet, server_of: ServerOf
+) -> None:
+    # The hash logs in as well as the password does: an error quoting it is as bad.
+    from checks.collect.errors import CollectError
+
+    collector = WinRMCollector(server_of(fleet, "fs01"), Credential(USER, PASSWORD))
+    leaked = CollectError(
+        "wsman_fault", code="x", address="fs01", text=f"no {ntlm_secret(PASSWORD)}"
+    )
+    scrubbed = collector._scrub(leaked)
+    assert ntlm_secret(PASSWORD) not in str(scrubbed.params)
+    assert PASSWORD not in str(scrubbed.params)
