@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 
+from checks.hresults import explained
 from checks.report import Role, Status, worst
 from checks.snapshot import Snapshot, Volume
 from checks.units import GB, MB
@@ -267,7 +268,11 @@ def _policy_issues(snapshot: Snapshot, snapshotted: AbstractSet[str]) -> list[Is
                 )
             )
     if backup.last_result_hresult:
-        issues.append(
-            Issue(Code.LAST_BACKUP_FAILED, Status.INFO, hresult=backup.last_result_hresult)
-        )
+        # The summary's detailed code explains a result code the table does not know.
+        summary = snapshot.last_backup.summary if snapshot.last_backup else None
+        detailed = None
+        if summary is not None and summary.result_hresult == backup.last_result_hresult:
+            detailed = summary.detailed_hresult
+        code = explained(backup.last_result_hresult, detailed)
+        issues.append(Issue(Code.LAST_BACKUP_FAILED, Status.INFO, hresult=code))
     return issues

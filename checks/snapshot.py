@@ -20,6 +20,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from checks.json_text import DocumentError, decode, json_problem
+from checks.last_backup import LastBackup
 from checks.names import has_control, is_drive_letter, is_volume_id, unc_problem
 
 SNAPSHOT_SCHEMA_VERSION = 1
@@ -187,6 +188,9 @@ class Snapshot(_Strict):
     shadow_storage: list[ShadowStorage] = Field(max_length=MAX_VOLUMES)
     warnings: list[Annotated[str, Field(max_length=MAX_WARNING_CHARS)]] = Field(
         default_factory=list, max_length=MAX_WARNINGS
+    )
+    last_backup: LastBackup | None = Field(
+        default=None, description="What Windows Server Backup recorded about its latest run."
     )
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)

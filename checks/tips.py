@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from checks import tip_commands as commands
+from checks.hresults import describe
 from checks.i18n import Catalog
 from checks.report import Role, Tip
 from checks.rules import Assessment, Code, Issue, minimum_free_bytes
@@ -211,13 +212,12 @@ def _network_space_unknown(w: TipWriter, issue: Issue) -> list[Tip]:
 
 
 def _last_backup_failed(w: TipWriter, issue: Issue) -> list[Tip]:
-    return [
-        Tip(
-            code=issue.code.value,
-            text=w.t.text("tip.last_backup_failed"),
-            commands=list(commands.LAST_BACKUP_FAILED),
-        )
-    ]
+    code = issue.code.value
+    # What to do about this HRESULT comes first, from the table of checks/hresults.py.
+    fix = describe(issue.hresult, w.t).fix if issue.hresult is not None else None
+    first = [Tip(code=code, text=fix)] if fix else []
+    look = w.t.text("tip.last_backup_failed")
+    return [*first, Tip(code=code, text=look, commands=list(commands.LAST_BACKUP_FAILED))]
 
 
 def _shadow_copy_tips(w: TipWriter, volume: Volume, code: str) -> list[Tip]:

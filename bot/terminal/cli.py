@@ -6,22 +6,17 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Mapping
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from bot.display import inert_json
-from bot.health import ask_health
 from bot.i18n import catalog
-from bot.logs import configure_logging, known_secrets
 from bot.terminal.console import PROGRAM, UNKNOWN_EXIT, fail, run_fleet, say
-from bot.terminal.doctor.run import run_doctor, slack_problem
-from bot.terminal.nagios import render_nagios, render_nagios_fleet
+from bot.terminal.emit import emit, emit_many
+from bot.terminal.forecast import forecast
 from bot.terminal.options import (
     ConfigOption,
     FormatOption,
@@ -32,15 +27,13 @@ from bot.terminal.options import (
     load_catalog,
     load_settings,
 )
-from bot.terminal.render import print_report, summary_table
 from bot.terminal.status import status
 from bot.terminal.targets import chosen_servers
-from bot.terminal.windows import show_windows
 from checks.collect.errors import CollectError
 from checks.evaluate import evaluate, unknown_report
 from checks.i18n import Catalog
 from checks.json_text import MAX_DOCUMENT_BYTES
-from checks.report import Report, reports_json, worst
+from checks.report import Report
 from checks.snapshot import InvalidSnapshot, Snapshot, parse_snapshot
 from checks.windows import server_zone
 
@@ -87,15 +80,15 @@ def check(
     if local:
         if servers or all_servers:
             fail(t.text("error.local_alone"))
-        _emit(_check_local(t), output, t)
+        emit(_check_local(t), output, t)
     targets = chosen_servers(settings, servers or [], all_servers, t, config)
     reports = run_fleet(settings, targets, t)
     # Times in each server's zone: its configured timezone, else the offset it reported.
     pairs = zip(targets, reports, strict=True)
     zones = {r.host: server_zone(server, r.next_backup_at) for server, r in pairs}
     if len(reports) == 1 and output is not OutputFormat.JSON:
-        _emit(reports[0], output, t, zones.get(reports[0].host))
-    _emit_many(reports, output, t, zones)
+        emit(reports[0], output, t, zones.get(reports[0].host))
+    emit_many(reports, output, t, zones)
 
 
 @app.command()
@@ -111,6 +104,11 @@ def windows(
     settings, t = load_settings(lang, config)
     targets = chosen_servers(settings, [], True, t, config)
     check = (lambda: run_fleet(settings, targets, t)) if refresh else None
+    # Imported here: rich's tables cost start-up that `evaluate` need not pay.
+    from rich.console import Console
+
+    from bot.terminal.windows import show_windows
+
     show_windows(settings, targets, t, Console(), check)
 
 
@@ -148,7 +146,7 @@ def evaluate_file(
         snapshot = parse_snapshot(data)
     except InvalidSnapshot as error:
         fail(f"{file}: {error}")
-    _emit(evaluate(snapshot, datetime.now(UTC), t), output, t)
+    emit(evaluate(snapshot, datetime.now(UTC), t), output, t)
 
 
 @app.command()
@@ -161,6 +159,8 @@ def doctor(
     config: ConfigOption = None,
 ) -> None:
     """Check everything a first run needs, one line each with its fix (exit 0: all is well)."""
+    from bot.terminal.doctor.run import run_doctor
+
     raise typer.Exit(run_doctor(config, lang.value if lang else None, slack=not no_slack))
 
 
@@ -179,6 +179,9 @@ def serve(
     chosen = mode.value if mode else settings.slack.mode
     # The mistakes of a first run (a wrong token, no route to Slack, the bot not in the
     # channel) are told as doctor tells them, before anything starts.
+    from bot.logs import configure_logging, known_secrets
+    from bot.terminal.doctor.run import slack_problem
+
     problem = slack_problem(settings, chosen, t)
     if problem is not None:
         fail(problem)
@@ -207,7 +210,9 @@ def demo(
     settings, t = load_settings(lang, config)
     # Imported here, as for `serve`: the demo runs the bot's whole stack.
     from bot.demo.run import DemoError, demo_channel, require_tokens, run_demo
+    from bot.logs import configure_logging, known_secrets
     from bot.serve import CannotStart
+    from bot.terminal.doctor.run import slack_problem
 
     try:
         chosen = demo_channel(settings, channel, t)
@@ -230,6 +235,8 @@ def demo(
 def health(config: ConfigOption = None) -> None:
     """Ask the running bot whether Slack is connected and the scheduler runs (exit 0: yes)."""
     settings, t = load_settings(None, config)
+    from bot.health import ask_health
+
     status = ask_health(settings.slack.health_port) if settings.slack.health_port else None
     if status is None:
         say(t.text("health.no_answer", port=settings.slack.health_port))
@@ -244,6 +251,7 @@ def health(config: ConfigOption = None) -> None:
 
 
 app.command()(status)
+app.command()(forecast)
 
 
 @app.command()
@@ -251,28 +259,6 @@ def schema(name: Annotated[SchemaName, typer.Argument(help="snapshot or report")
     """Print the JSON Schema of Snapshot v1 or Report v1."""
     model: type[Snapshot] | type[Report] = Snapshot if name is SchemaName.SNAPSHOT else Report
     typer.echo(json.dumps(model.model_json_schema(by_alias=True), indent=2, ensure_ascii=False))
-
-
-def _emit(report: Report, output: OutputFormat, t: Catalog, zone: tzinfo | None = None) -> NoReturn:
-    if output is OutputFormat.JSON:
-        typer.echo(inert_json(report.to_json()))
-    elif output is OutputFormat.NAGIOS:
-        typer.echo(render_nagios(report, t))
-    else:
-        print_report(report, t, Console(), zone)
-    raise typer.Exit(report.status.exit_code)
-
-
-def _emit_many(
-    reports: list[Report], output: OutputFormat, t: Catalog, zones: Mapping[str, tzinfo]
-) -> NoReturn:
-    if output is OutputFormat.JSON:
-        typer.echo(inert_json(reports_json(reports)))
-    elif output is OutputFormat.NAGIOS:
-        typer.echo(render_nagios_fleet(reports, t))
-    else:
-        Console().print(summary_table(reports, t, zones))
-    raise typer.Exit(worst([r.status for r in reports]).exit_code)
 
 
 def main() -> None:

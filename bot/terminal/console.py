@@ -4,11 +4,9 @@ servers with a progress bar."""
 from __future__ import annotations
 
 import os
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bot.config import Config
 from bot.display import visible
@@ -17,12 +15,19 @@ from checks.i18n import Catalog
 from checks.inventory import Server
 from checks.report import Report, Status
 
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
 PROGRAM = "backupcheck"
 UNKNOWN_EXIT = Status.UNKNOWN.exit_code
 
 
 def progress_bar() -> Progress:
     """A progress bar on stderr that vanishes when done; off unless stderr is a terminal."""
+    # rich is imported when output needs it: `evaluate -f nagios` starts without it.
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     console = Console(stderr=True)
     return Progress(
         TextColumn("{task.description}"),
@@ -59,6 +64,8 @@ def fail(sentence: str) -> NoReturn:
 
 def say(sentence: str) -> None:
     """One sentence on stderr, unwrapped so that log collectors keep it on one line."""
+    from rich.console import Console
+
     Console(stderr=True).print(
         f"{PROGRAM}: {visible(sentence)}", markup=False, highlight=False, soft_wrap=True
     )

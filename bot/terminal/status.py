@@ -11,24 +11,23 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from bot.config import Config
 from bot.terminal.options import ConfigOption, LangOption, load_settings
-from bot.terminal.render import windows_table
-from bot.terminal.windows import may_exist
 from checks.i18n import Catalog
-from checks.windows import known_windows
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from bot.alerts.replicas import ReplicaStatus
 
 
 def status(lang: LangOption = None, config: ConfigOption = None) -> None:
     """Show the bot's replicas, what each holds and the next checks (exit 0: one is alive)."""
     settings, t = load_settings(lang, config)
+    # Imported here: rich's tables cost start-up that the other commands need not pay.
+    from rich.console import Console
+
     raise typer.Exit(show_status(settings, t, Console()))
 
 
@@ -45,7 +44,12 @@ def show_status(
         console.print(t.text("replicas.unreadable", database=_shown(settings.storage.url)))
         return 1
     # Imported here with the reader: the liveness rules and states are the bot's own.
+    from rich.markup import escape
+    from rich.table import Table
+
     from bot.slack.status_blocks import holdings, replica_state
+    from bot.terminal.render import windows_table
+    from checks.windows import known_windows
 
     table = Table(title=t.text("replicas.title"), title_justify="left")
     for key in ("replica", "host", "started", "heartbeat", "state", "holds"):
@@ -70,6 +74,8 @@ def show_status(
 
 
 def _read(url: str, now: datetime) -> ReplicaStatus | None:
+    from bot.terminal.windows import may_exist
+
     if not may_exist(url):
         return None
     # Imported here: SQLAlchemy would slow every other command by a second.

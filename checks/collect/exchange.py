@@ -277,6 +277,14 @@ class BoundedTransport(Transport):
         super().__init__(**options)
         self._exchange = exchange
 
+    def build_session(self) -> requests.Session:
+        """pywinrm's session, deaf to the process environment after it is built."""
+        session = super().build_session()
+        # Proxies and the CA are set explicitly per server; with trust_env, requests would
+        # still walk all of os.environ for proxy settings on every request.
+        session.trust_env = False
+        return session
+
     def _send_message_request(
         self, session: requests.Session, prepared_request: requests.PreparedRequest
     ) -> requests.Response:

@@ -22,6 +22,109 @@ function Get-ErrorText($record) {
     return ($text -replace '\s+', ' ').Trim()
 }
 
+function Get-Prop($object, [string]$name) {
+    # A property that a Windows version may lack reads as null instead of failing.
+    if ($null -eq $object) { return $null }
+    $property = $object.PSObject.Properties[$name]
+    if ($null -eq $property) { return $null }
+    return $property.Value
+}
+
+function Limit-Text($value, [int]$max) {
+    # Host text in one line, bounded as the snapshot demands; empty reads as null.
+    if ($null -eq $value) { return $null }
+    $text = (([string]$value) -replace '[\s\x00-\x1f\x7f-\x9f]+', ' ').Trim()
+    if ($text.Length -eq 0) { return $null }
+    if ($text.Length -gt $max) { $text = $text.Substring(0, $max) }
+    return $text
+}
+
+function ConvertTo-HResult($value) {
+    # Int32 as the cmdlets give it (signed), or hex text as event data writes it (0x8078011e).
+    if ($null -eq $value) { return $null }
+    $text = ([string]$value).Trim()
+    if ($text -match '^0[xX][0-9a-fA-F]{1,8}$') {
+        return [int64][Convert]::ToUInt32($text.Substring(2), 16)
+    }
+    $number = [int64]0
+    if ([int64]::TryParse($text, [ref]$number)) { return $number }
+    return $null
+}
+
+function ConvertFrom-EventTime([string]$text) {
+    # Event data writes UTC with nine fractional digits, more than .NET parses: keep seven.
+    if (-not ($text -match '^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?Z$')) { return $null }
+    $fraction = ''
+    if ($Matches[2]) { $fraction = $Matches[2].Substring(0, [Math]::Min(8, $Matches[2].Length)) }
+    $styles = [System.Globalization.DateTimeStyles]::AdjustToUniversal -bor [System.Globalization.DateTimeStyles]::AssumeUniversal
+    $moment = [datetime]::Parse($Matches[1] + $fraction + 'Z', $invariant, $styles)
+    return $moment.ToString('yyyy-MM-ddTHH:mm:ss', $invariant) + '+00:00'
+}
+
+function ConvertFrom-WBJob($job) {
+    # Get-WBJob: the job, then each item's own result (bounded like the snapshot).
+    if ($null -eq $job) { return $null }
+    $items = @()
+    foreach ($item in @(Get-Prop $job 'JobItems')) {
+        if ($null -eq $item) { continue }
+        if ($items.Count -ge 256) { break }
+        $state = Get-Prop $item 'State'
+        if ($null -eq $state) { $state = Get-Prop $item 'JobState' }
+        $items += [ordered]@{
+            name             = Limit-Text (Get-Prop $item 'Name') 512
+            type             = Limit-Text (Get-Prop $item 'Type') 64
+            state            = Limit-Text $state 64
+            hresult          = ConvertTo-HResult (Get-Prop $item 'HResult')
+            detailed_hresult = ConvertTo-HResult (Get-Prop $item 'DetailedHResult')
+            error            = Limit-Text (Get-Prop $item 'ErrorDescription') 2000
+        }
+    }
+    return [ordered]@{
+        type             = Limit-Text (Get-Prop $job 'JobType') 64
+        state            = Limit-Text (Get-Prop $job 'JobState') 64
+        started_at       = Format-IsoTime (Get-Prop $job 'StartTime')
+        ended_at         = Format-IsoTime (Get-Prop $job 'EndTime')
+        hresult          = ConvertTo-HResult (Get-Prop $job 'HResult')
+        detailed_hresult = ConvertTo-HResult (Get-Prop $job 'DetailedHResult')
+        error            = Limit-Text (Get-Prop $job 'ErrorDescription') 2000
+        items            = $items
+    }
+}
+
+function Read-BackupEvents {
+    # The newest events of the Microsoft-Windows-Backup channel that start or end a backup
+    # (IDs in tests/fixtures/README.md), for when the cmdlets cannot be read. Bounded: 20.
+    $ids = @(1, 4, 5, 6, 7, 8, 9, 14, 17, 18, 19, 20, 23, 49, 50, 52)
+    $filter = '*[System[(' + (($ids | ForEach-Object { "EventID=$_" }) -join ' or ') + ')]]'
+    $rows = @()
+    try {
+        $found = @(Get-WinEvent -LogName 'Microsoft-Windows-Backup' -FilterXPath $filter -MaxEvents 20)
+    } catch {
+        # An empty channel is an answer too: no backup has run.
+        if ([string]$_.FullyQualifiedErrorId -like 'NoMatchingEventsFound*') { return ,$rows }
+        $warnings.Add('the Microsoft-Windows-Backup event log could not be read: ' + (Get-ErrorText $_))
+        return $null
+    }
+    foreach ($record in $found) {
+        $data = @{}
+        try {
+            foreach ($d in @(([xml]$record.ToXml()).Event.EventData.Data)) {
+                if ($null -ne $d -and $d.Name) { $data[[string]$d.Name] = [string]$d.'#text' }
+            }
+        } catch {
+            $warnings.Add('the data of backup event ' + [string]$record.Id + ' could not be read: ' + (Get-ErrorText $_))
+        }
+        $rows += [ordered]@{
+            id               = [int]$record.Id
+            at               = Format-IsoTime $record.TimeCreated
+            hresult          = ConvertTo-HResult $data['HRESULT']
+            detailed_hresult = ConvertTo-HResult $data['DetailedHRESULT']
+            backup_at        = ConvertFrom-EventTime $data['BackupTime']
+        }
+    }
+    return ,$rows
+}
+
 function Find-VolumeId([string]$path) {
     # Accepts a drive letter (E: or E:\), a mount folder, or a volume GUID path with or without
     # the trailing backslash (Get-WBVolume's MountPoint lacks the one Win32_Volume.DeviceID has).
@@ -93,11 +196,16 @@ try {
 
 # The Windows Server Backup policy, when the feature is installed and a policy exists.
 $backup = $null
-if ($null -eq (Get-Module -ListAvailable -Name WindowsServerBackup)) {
+$wbInstalled = $null -ne (Get-Module -ListAvailable -Name WindowsServerBackup)
+$wbLoaded = $false
+$script:wbSummary = $null
+$script:summaryTried = $false
+if (-not $wbInstalled) {
     $warnings.Add('the Windows Server Backup feature is not installed, so there is no backup policy to read')
 } else {
     try {
         Import-Module -Name WindowsServerBackup
+        $wbLoaded = $true
         $policy = Get-WBPolicy
     } catch {
         $policy = $null
@@ -185,7 +293,9 @@ if ($null -eq (Get-Module -ListAvailable -Name WindowsServerBackup)) {
         $lastSuccess = $null
         $lastResult = $null
         try {
+            $script:summaryTried = $true
             $summary = Get-WBSummary
+            $script:wbSummary = $summary
             $next = Format-IsoTime $summary.NextBackupTime
             $lastSuccess = Format-IsoTime $summary.LastSuccessfulBackupTime
             if ($null -ne $summary.LastBackupResultHR) { $lastResult = [int64]$summary.LastBackupResultHR }
@@ -208,6 +318,50 @@ if ($null -eq (Get-Module -ListAvailable -Name WindowsServerBackup)) {
     }
 }
 
+# The latest backup's outcome: Get-WBSummary, Get-WBJob, else the backup event channel. Each
+# part is read on its own, so that one failure keeps the others.
+$lastBackup = [ordered]@{ summary = $null; job = $null; current_job = $null; events = $null }
+if ($wbLoaded) {
+    if (-not $script:summaryTried) {
+        try {
+            $script:wbSummary = Get-WBSummary
+        } catch {
+            $warnings.Add('the backup history could not be read: ' + (Get-ErrorText $_))
+        }
+    }
+    $summaryObject = $script:wbSummary
+    if ($null -ne $summaryObject) {
+        $versions = $null
+        if ($null -ne (Get-Prop $summaryObject 'NumberOfVersions')) { $versions = [int64](Get-Prop $summaryObject 'NumberOfVersions') }
+        $lastBackup.summary = [ordered]@{
+            last_backup_at    = Format-IsoTime (Get-Prop $summaryObject 'LastBackupTime')
+            last_success_at   = Format-IsoTime (Get-Prop $summaryObject 'LastSuccessfulBackupTime')
+            next_backup_at    = Format-IsoTime (Get-Prop $summaryObject 'NextBackupTime')
+            result_hresult    = ConvertTo-HResult (Get-Prop $summaryObject 'LastBackupResultHR')
+            detailed_hresult  = ConvertTo-HResult (Get-Prop $summaryObject 'LastBackupResultDetailedHR')
+            detailed_message  = Limit-Text (Get-Prop $summaryObject 'DetailedMessage') 2000
+            versions          = $versions
+            current_operation = Limit-Text (Get-Prop $summaryObject 'CurrentOperationStatus') 64
+        }
+    }
+    try {
+        # -Previous reads the finished jobs back from the backup events.
+        $lastBackup.job = ConvertFrom-WBJob (@(Get-WBJob -Previous 1) | Select-Object -First 1)
+    } catch {
+        $warnings.Add('the last backup job could not be read: ' + (Get-ErrorText $_))
+    }
+    try {
+        $lastBackup.current_job = ConvertFrom-WBJob (@(Get-WBJob) | Select-Object -First 1)
+    } catch {
+        $warnings.Add('the running backup job could not be read: ' + (Get-ErrorText $_))
+    }
+}
+# Without the feature there is no backup channel either: nothing more to read.
+if ($wbInstalled -and $null -eq $lastBackup.summary -and $null -eq $lastBackup.job) {
+    $events = Read-BackupEvents
+    if ($null -ne $events) { $lastBackup.events = $events }
+}
+
 $snapshot = [ordered]@{
     schema         = 1
     host           = [string]$env:COMPUTERNAME
@@ -216,6 +370,7 @@ $snapshot = [ordered]@{
     backup         = $backup
     shadow_storage = $shadowRows
     warnings       = $warnings.ToArray()
+    last_backup    = $lastBackup
 }
 # -Depth: the default of 2 silently truncates nested objects. -InputObject keeps one-element
 # arrays as arrays (piping would unwrap them).

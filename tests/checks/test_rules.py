@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from checks.last_backup import LastBackup
 from checks.report import Role, Status
 from checks.rules import (
     Code,
@@ -289,6 +290,34 @@ class TestRule7LastResult:
         failed = [i for i in result.issues if i.code is Code.LAST_BACKUP_FAILED]
         assert [i.hresult for i in failed] == ([hresult] if reported else [])
         assert result.status is Status.OK
+
+    @pytest.mark.parametrize(
+        ("result", "detailed", "shown"),
+        [
+            (0x80780000, 0x8004231F, 0x8004231F),  # the detailed code is the one explained
+            (0x80780119, 0x8004231F, 0x80780119),  # the result code is explained already
+            (0x80780000, 0x80780001, 0x80780000),  # neither: the result code as Windows says
+        ],
+    )
+    def test_the_summarys_detailed_code_explains_an_unknown_result(
+        self, build: Build, result: int, detailed: int, shown: int
+    ) -> None:
+        snap = build.snapshot(
+            [build.volume("C", 100 * GB, 60 * GB), build.volume("E", 1000 * GB, 600 * GB)],
+            sources=["C"],
+            target="E",
+            last_result_hresult=result,
+        )
+        summary = {
+            "last_backup_at": None, "last_success_at": None, "next_backup_at": None,
+            "result_hresult": result, "detailed_hresult": detailed, "detailed_message": None,
+            "versions": None, "current_operation": None,
+        }  # fmt: skip
+        snap = snap.model_copy(
+            update={"last_backup": LastBackup.model_validate({"summary": summary})}
+        )
+        failed = [i for i in assess(snap).issues if i.code is Code.LAST_BACKUP_FAILED]
+        assert [i.hresult for i in failed] == [shown]
 
 
 class TestRule8HostStatus:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
+
+import pytest
 
 from checks.evaluate import evaluate
 from checks.i18n import Catalog
 from checks.report import Report, Tip
-from checks.snapshot import Snapshot
+from checks.snapshot import Snapshot, parse_snapshot
 from checks.units import GB, MB
 from tests.checks.conftest import Build
+from tests.conftest import FIXTURES
 
 Load = Callable[[str], Snapshot]
 SR_GUID = "\\\\?\\Volume{6f1c0000-0000-0000-0000-0000000000a1}\\"
@@ -166,3 +170,32 @@ def test_a_mount_folder_is_named_by_its_guid_path_in_cmd_and_quoted_in_powershel
     assert commands[0][1].startswith("Get-ChildItem -LiteralPath 'C:\\R&D''s\\' ")
     assert ("cmd", "vssadmin add shadowstorage /for=\\\\?\\Volume{m1}\\ /on=C:") in commands
     assert all("R&D" not in text for shell, text in commands if shell == "cmd")
+
+
+@pytest.mark.parametrize(
+    ("lang", "fix"),
+    [
+        ("en", "Check that the backup target is attached, online and writable"),
+        ("ja", "バックアップ先が接続され、オンラインで書き込み可能であることを確認してください"),
+    ],
+)
+def test_a_failed_last_backup_first_says_what_to_do_about_its_code(
+    now: datetime, lang: str, fix: str, en: Catalog, ja: Catalog
+) -> None:
+    snapshot = parse_snapshot((FIXTURES / "outcomes" / "target-missing.json").read_bytes())
+    report = evaluate(snapshot, now, en if lang == "en" else ja)
+    failed = next(f for f in report.findings if f.code == "LAST_BACKUP_FAILED")
+    assert "0x807800C5" in failed.message
+    assert [(t.text.startswith(fix), len(t.commands)) for t in failed.tips] == [
+        (True, 0),
+        (False, 2),
+    ]
+
+
+def test_an_unknown_code_gets_only_the_commands_to_look_further(now: datetime, en: Catalog) -> None:
+    document = json.loads((FIXTURES / "snapshots" / "seed-incident.json").read_text())
+    document["backup"]["last_result_hresult"] = 0x80780123
+    report = evaluate(parse_snapshot(json.dumps(document)), now, en)
+    failed = next(f for f in report.findings if f.code == "LAST_BACKUP_FAILED")
+    assert failed.message == "The last backup failed with 0x80780123: no description known."
+    assert [t.text for t in failed.tips] == ["See why the last backup failed:"]

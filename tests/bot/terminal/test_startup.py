@@ -54,6 +54,11 @@ SEED = str(Path(__file__).parents[2] / "fixtures" / "snapshots" / "seed-incident
 
 def _imported(*args: str, cwd: Path) -> set[str]:
     """The top-level packages a real `backupcheck ARGS` run imported (python -X importtime)."""
+    return {name.split(".")[0] for name in _modules(*args, cwd=cwd)}
+
+
+def _modules(*args: str, cwd: Path) -> set[str]:
+    """Every module a real `backupcheck ARGS` run imported (python -X importtime)."""
     result = subprocess.run(
         [sys.executable, "-X", "importtime", str(BACKUPCHECK), *args],
         capture_output=True,
@@ -64,7 +69,7 @@ def _imported(*args: str, cwd: Path) -> set[str]:
     )
     assert result.returncode in (0, 2), result.stderr[-2000:]
     lines = (line.split("|")[-1] for line in result.stderr.splitlines() if "|" in line)
-    return {name.strip().split(".")[0] for name in lines}
+    return {name.strip() for name in lines}
 
 
 @pytest.mark.parametrize(
@@ -83,3 +88,26 @@ def test_offline_commands_import_no_remote_or_bot_library(
     imported = _imported(*args, cwd=tmp_path)
     assert "checks" in imported  # the run really was measured
     assert imported & (set(REMOTE + BOT_STACK) - set(allowed)) == set()
+
+
+# What a plugin pays beyond the evaluation core, typer and rich's package itself: rendering
+# tables, reading YAML (there is no config file here) and the doctor's or health's modules.
+PLUGIN_NEEDS_NONE_OF = (
+    "rich.console",
+    "rich.table",
+    "rich.progress",
+    "yaml",
+    "bot.terminal.render",
+    "bot.terminal.doctor.run",
+    "bot.health",
+    "bot.logs",
+)
+
+
+@pytest.mark.parametrize("output", ["nagios", "json"])
+def test_a_plugin_run_of_evaluate_loads_no_table_yaml_or_doctor_module(
+    tmp_path: Path, output: str
+) -> None:
+    modules = _modules("evaluate", SEED, "-f", output, cwd=tmp_path)
+    assert "checks.evaluate" in modules  # the run really was measured
+    assert modules & set(PLUGIN_NEEDS_NONE_OF) == set()

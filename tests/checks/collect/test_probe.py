@@ -73,6 +73,44 @@ def test_a_short_script_runs_directly() -> None:
     )
 
 
+# Every command the probe may run: cmdlets that only read, and the pipeline helpers.
+READ_ONLY = {
+    "ConvertTo-Json", "ForEach-Object", "Get-CimInstance", "Get-Date", "Get-Module",
+    "Get-WBBackupTarget", "Get-WBBareMetalRecovery", "Get-WBJob", "Get-WBPolicy",
+    "Get-WBSchedule", "Get-WBSummary", "Get-WBSystemState", "Get-WBVolume", "Get-WinEvent",
+    "Import-Module", "New-Object", "Select-Object",
+}  # fmt: skip
+
+
+def commands_and_functions(script: str) -> tuple[set[str], set[str]]:
+    """The command names the script calls, and the functions it defines itself."""
+    commands: set[str] = set()
+    functions: set[str] = set()
+
+    def walk(node: Node) -> None:
+        if node.type == "command_name":
+            commands.add((node.text or b"").decode())
+        if node.type == "function_statement":
+            functions.update(
+                (c.text or b"").decode() for c in node.children if c.type == "function_name"
+            )
+        for child in node.children:
+            walk(child)
+
+    walk(PARSER.parse(script.encode("utf-8")).root_node)
+    return commands, functions
+
+
+def test_the_probe_runs_only_commands_that_read() -> None:
+    commands, functions = commands_and_functions(PROBE_SCRIPT)
+    assert commands - functions == READ_ONLY
+
+
+def test_the_read_only_check_sees_a_command_that_writes() -> None:
+    commands, functions = commands_and_functions(PROBE_SCRIPT + "\nStart-WBBackup -Policy $p\n")
+    assert commands - functions - READ_ONLY == {"Start-WBBackup"}
+
+
 @pytest.mark.parametrize(
     "quirk",
     [
@@ -83,6 +121,11 @@ def test_a_short_script_runs_directly() -> None:
         "TrimEnd('\\') + '\\'",  # Get-WBVolume's MountPoint lacks the trailing backslash
         "yyyy-MM-ddTHH:mm:sszzz",  # ISO dates, not \\/Date(...)\\/
         "Get-WBVolume -CriticalVolumes",  # bare-metal recovery adds the critical volumes
+        "Get-WBJob -Previous 1",  # the last finished job, read back from the backup events
+        "-MaxEvents 20",  # the event fallback is bounded
+        "NoMatchingEventsFound",  # an empty backup channel is an answer, not an error
+        "$object.PSObject.Properties[$name]",  # a property a Windows version lacks reads null
+        "Substring(0, [Math]::Min(8,",  # event times have 9 fractional digits, .NET parses 7
     ],
 )
 def test_the_probe_handles_powershell_5_1_quirks(quirk: str) -> None:

@@ -6,10 +6,13 @@ import base64
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 
 from checks.collect.errors import CollectError
 from checks.collect.probe import BOOTSTRAP_SCRIPT, PROBE_SCRIPT
@@ -18,6 +21,7 @@ from checks.evaluate import evaluate
 from checks.fleet import check_fleet
 from checks.i18n import Catalog
 from checks.inventory import Server
+from checks.outcome import window_outcome
 from checks.report import Status
 from checks.secrets import Credential
 from checks.snapshot import parse_snapshot
@@ -208,11 +212,24 @@ def test_the_collector_never_contacts_a_host_outside_its_server_entry(tmp_path: 
 
 
 class RecordingEnviron(dict[str, str]):
-    """os.environ's stand-in for one test: remembers every write."""
+    """os.environ's stand-in for one test: remembers every write and every full scan."""
 
     def __init__(self, initial: dict[str, str]) -> None:
         super().__init__(initial)
         self.writes: list[str] = []
+        self.scans = 0
+
+    def __iter__(self) -> Iterator[str]:
+        self.scans += 1
+        return super().__iter__()
+
+    def keys(self) -> Any:
+        self.scans += 1
+        return super().keys()
+
+    def items(self) -> Any:
+        self.scans += 1
+        return super().items()
 
     def __setitem__(self, key: str, value: str) -> None:
         self.writes.append(f"set {key}")
@@ -235,3 +252,45 @@ def test_a_check_never_writes_to_the_process_environment(
     snapshot = WinRMCollector(server_of(fleet, "fs01", transport="basic"), CREDENTIAL).collect()
     assert snapshot == SEED
     assert environ.writes == []
+
+
+def test_the_environment_is_read_once_per_check_not_once_per_request(
+    fleet: SimulatedFleet, server_of: ServerOf, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A session that trusts the environment walks all of os.environ for proxy settings on
+    # each of a check's five requests; building the session reads it once.
+    server = server_of(fleet, "fs01", transport="basic")
+    environ = RecordingEnviron(dict(os.environ))
+    monkeypatch.setattr(os, "environ", environ)
+    requests.Session().merge_environment_settings(
+        server.endpoint, {"http": "", "https": ""}, None, None, None
+    )
+    one_reading, environ.scans = environ.scans, 0
+    assert WinRMCollector(server, CREDENTIAL).collect() == SEED
+    assert environ.scans == one_reading
+
+
+@pytest.mark.parametrize(
+    ("host", "outcome"),
+    [
+        ("outcome-succeeded", "Succeeded"),
+        ("outcome-running", "Running"),
+        ("outcome-failed-vss-space", "Failed"),
+        ("outcome-target-missing", "Failed"),
+        ("outcome-warnings", "CompletedWithWarnings"),
+        ("outcome-events-only", "Failed"),
+        ("outcome-not-run", "NotRun"),
+    ],
+)
+def test_the_last_backups_outcome_arrives_intact_and_is_decided(
+    fleet: SimulatedFleet, server_of: ServerOf, host: str, outcome: str
+) -> None:
+    snapshot = WinRMCollector(server_of(fleet, host), CREDENTIAL).collect()
+    expected = parse_snapshot(
+        (FIXTURES / "outcomes" / f"{host.removeprefix('outcome-')}.json").read_bytes()
+    )
+    assert snapshot == expected
+    assert snapshot.last_backup is not None
+    window = datetime(2026, 11, 24, 21, 0, tzinfo=timezone(timedelta(hours=9)))
+    decided = window_outcome(snapshot.last_backup, window, snapshot.collected_at)
+    assert type(decided).__name__ == outcome
