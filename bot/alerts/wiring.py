@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.alerts.forecast_wiring import forecast_alerts, forecast_timing
 from bot.alerts.heartbeat_url import HeartbeatUrl
 from bot.alerts.history import History
 from bot.alerts.lifecycle import AlertPolicy
@@ -22,7 +23,7 @@ from bot.alerts.schedule.store import ScheduleStore
 from bot.alerts.service import AlertService
 from bot.alerts.silences import ActiveSilence, SilenceStore
 from bot.alerts.store import AlertStore, Destinations
-from bot.config import AlertSettings, Config
+from bot.config import AlertSettings, Config, ForecastSettings
 from bot.i18n import catalog
 from bot.slack.authz import Authorizer
 from bot.slack.client import outbox_client
@@ -108,12 +109,15 @@ def alert_policy(settings: AlertSettings) -> AlertPolicy:
     )
 
 
-def schedule_policy(settings: AlertSettings) -> SchedulePolicy:
-    """The scheduler's timing from the config."""
+def schedule_policy(
+    settings: AlertSettings, forecast: ForecastSettings | None = None
+) -> SchedulePolicy:
+    """The scheduler's timing from the config (with forecast: its surveys and forecasts)."""
     return SchedulePolicy(
         recheck_before=timedelta(minutes=settings.recheck_before_min),
         jitter=timedelta(seconds=settings.jitter_s),
         grace=timedelta(minutes=settings.misfire_grace_min),
+        forecast=forecast_timing(forecast) if forecast is not None else None,
     )
 
 
@@ -148,12 +152,14 @@ def build_alerting(
         catalog(config.language),
         clock,
     )
-    timing = schedule_policy(settings)
+    timing = schedule_policy(settings, config.forecast)
     # One id per build, shared by the checks' claims, the outbox's and the heartbeat, so that
     # the status view can say what each replica holds; replicas in one test process are as
     # distinct as processes.
     replica = replica_id()
-    driver = Driver(service, timing, clock, replica, timedelta(seconds=settings.lease_s))
+    forecaster = forecast_alerts(config, service, sessions, timing.jitter, clock)
+    lease = timedelta(seconds=settings.lease_s)
+    driver = Driver(service, timing, clock, replica, lease, forecaster)
     outbox = Outbox(
         sessions,
         outbox_client(str(client.token), client.base_url),
