@@ -136,7 +136,8 @@ def forecast_report(
     zone: tzinfo | None,
 ) -> Report:
     """What the forecast alert shows: each volume as last seen, and one finding per volume at
-    risk at `risks`' window (none: the forecast is clear). Times in `zone` (UTC without one)."""
+    risk, naming its own first window (none: the forecast is clear). Times in `zone` (UTC
+    without one); the report's next backup is the soonest of those windows, the alert's."""
     flagged = {r.volume.volume_id: r for r in risks}
     shown = []
     for volume in volumes:
