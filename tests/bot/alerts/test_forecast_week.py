@@ -12,8 +12,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot.alerts.schedule.plan import Job
+from bot.storage.models import CheckResult
 from checks.units import GB, MB
 from tests.bot.alerts.test_evening import channel_messages
 from tests.bot.conftest import JST, AlertBot, alert_config, running_alert_bot
@@ -198,3 +200,21 @@ def test_a_clean_up_clears_the_forecast_and_resolves_its_alert(
 
     week.until(at(4, 9, 30))  # nothing new while the forecast stays clear
     assert len(tops(stand_in)) == 1
+
+
+def test_a_survey_that_finds_a_volume_below_its_minimum_records_it_and_posts_nothing(
+    stand_in: SlackStandIn, evening_fleet: SimulatedFleet, database_url: str
+) -> None:
+    config = alert_config(evening_fleet, forecast={"survey_every_h": 6})
+    with running_alert_bot(stand_in, evening_fleet, database_url, config) as bot:
+        # 19:00 in Tokyo (fs01's D: has 235 MB free): the survey of the 15:00 period is due;
+        # the 20:00 check is not.
+        assert [j.kind for j in bot.alerting.driver.run_due()] == ["survey"]
+        bot.alerting.outbox.deliver_due()
+        assert channel_messages(stand_in) == []
+        sessions = bot.alerting.service.history._sessions
+        with sessions() as session:
+            d_free = session.scalars(
+                select(CheckResult.free_bytes).where(CheckResult.volume_name.like("D:%"))
+            ).all()
+        assert d_free == [246415360]
