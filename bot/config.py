@@ -16,7 +16,7 @@ from bot.config_file import load_yaml, read_secret_file, read_text
 from bot.config_overrides import CONFIG_ENV as CONFIG_ENV
 from bot.config_overrides import FILE_SUFFIX, env_overrides, field_names, place
 from checks.i18n import Lang
-from checks.inventory import SERVER_NAME_PATTERN, Inventory
+from checks.inventory import SERVER_NAME_PATTERN, Inventory, TimeOfDay, Weekday
 from checks.snapshot import describe_validation_error, primary_error
 
 DEFAULT_CONFIG = Path("backupcheck.yaml")
@@ -122,6 +122,21 @@ class VerifySettings(BaseModel):
     post_success: bool = False
 
 
+class ForecastSettings(BaseModel):
+    """Survey checks that keep each server's free-space history, and the morning forecast alert."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, hide_input_in_errors=True, allow_inf_nan=False
+    )
+
+    # Off: no survey checks and no forecast alerts (the lead-time checks still record history).
+    enabled: bool = True
+    survey_every_h: int = Field(default=6, ge=1, le=7 * 24)
+    notify_at: TimeOfDay = "09:30"
+    days: list[Weekday] = Field(default=["mon", "tue", "wed", "thu", "fri"], min_length=1)
+    horizon_days: int = Field(default=7, ge=1, le=30)
+
+
 class Config(Inventory):
     """Every setting of backupcheck; each has a default, so an empty file is valid."""
 
@@ -136,6 +151,7 @@ class Config(Inventory):
     storage: StorageSettings = StorageSettings()
     alerts: AlertSettings = AlertSettings()
     verify: VerifySettings = VerifySettings()
+    forecast: ForecastSettings = ForecastSettings()
 
 
 def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> Config:

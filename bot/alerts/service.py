@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from bot.alerts.forecast_notice import forecast_only
 from bot.alerts.history import History
 from bot.alerts.lifecycle import (
     Alert,
@@ -199,6 +200,8 @@ class AlertService:
         escalated = 0
         for stored in self.alerts.unresolved(after=now):
             if stored.alert.server in silenced:  # a server-wide silence covers reopened alerts too
+                continue
+            if forecast_only(stored.alert):  # days ahead: people take it in working hours
                 continue
             if auto_escalate(stored.alert, now, self._policy).effects:
                 move = lambda alert: auto_escalate(alert, now, self._policy)  # noqa: E731

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.alerts.forecast_wiring import forecast_alerts, forecast_timing
 from bot.alerts.heartbeat_url import HeartbeatUrl
 from bot.alerts.history import History
 from bot.alerts.lifecycle import AlertPolicy
@@ -25,7 +26,7 @@ from bot.alerts.store import AlertStore, Destinations
 from bot.alerts.verify import Verifier
 from bot.alerts.verify_plan import VerifyPolicy
 from bot.alerts.verify_store import OutcomeStore
-from bot.config import AlertSettings, Config, VerifySettings
+from bot.config import AlertSettings, Config, ForecastSettings, VerifySettings
 from bot.i18n import catalog
 from bot.slack.authz import Authorizer
 from bot.slack.client import outbox_client
@@ -111,12 +112,15 @@ def alert_policy(settings: AlertSettings) -> AlertPolicy:
     )
 
 
-def schedule_policy(settings: AlertSettings) -> SchedulePolicy:
-    """The scheduler's timing from the config."""
+def schedule_policy(
+    settings: AlertSettings, forecast: ForecastSettings | None = None
+) -> SchedulePolicy:
+    """The scheduler's timing from the config (with forecast: its surveys and forecasts)."""
     return SchedulePolicy(
         recheck_before=timedelta(minutes=settings.recheck_before_min),
         jitter=timedelta(seconds=settings.jitter_s),
         grace=timedelta(minutes=settings.misfire_grace_min),
+        forecast=forecast_timing(forecast) if forecast is not None else None,
     )
 
 
@@ -163,7 +167,7 @@ def build_alerting(
         catalog(config.language),
         clock,
     )
-    timing = schedule_policy(settings)
+    timing = schedule_policy(settings, config.forecast)
     # One id per build, shared by the checks' claims, the outbox's and the heartbeat, so that
     # the status view can say what each replica holds; replicas in one test process are as
     # distinct as processes.
@@ -176,8 +180,11 @@ def build_alerting(
         catalog(config.language),
         clock,
     )
+    forecaster = forecast_alerts(config, service, sessions, timing.jitter, clock)
     lease = timedelta(seconds=settings.lease_s)
-    driver = Driver(service, timing, clock, replica, lease, verifier)
+    driver = Driver(
+        service, timing, clock, replica, lease, verifier=verifier, forecaster=forecaster
+    )
     outbox = Outbox(
         sessions,
         outbox_client(str(client.token), client.base_url),

@@ -99,6 +99,8 @@ def prepare_demo(directory: Path, settings: Config, channel: str, now: datetime,
             "slack": {**settings.slack.model_dump(), "mode": "socket", "health_port": 0},
             "storage": {"url": f"sqlite:///{directory / 'demo.db'}"},
             "alerts": {"channel": channel, **ALERT_TIMING},
+            # A demo lasts minutes: too short for a history, so no surveys or forecasts.
+            "forecast": {"enabled": False},
             "servers": servers,
         }
     )

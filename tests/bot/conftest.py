@@ -162,8 +162,11 @@ def evening_fleet() -> Iterator[SimulatedFleet]:
         assert running.errors == []
 
 
-def alert_config(fleet: SimulatedFleet, **alerts: Any) -> Config:
-    """fs01 backs up at 21:00 Tokyo time; alerts go to C123 and escalate to S0ONCALL."""
+def alert_config(
+    fleet: SimulatedFleet, forecast: dict[str, Any] | None = None, **alerts: Any
+) -> Config:
+    """fs01 backs up at 21:00 Tokyo time; alerts go to C123 and escalate to S0ONCALL. Survey
+    checks and forecasts only with `forecast` (its settings): the evenings count their checks."""
     inventory = inventory_for(
         fleet, ["fs01"], backup_times=["21:00"], timezone="Asia/Tokyo", lead_time_min=60
     )
@@ -175,7 +178,8 @@ def alert_config(fleet: SimulatedFleet, **alerts: Any) -> Config:
         "edit_interval_s": 0,
         **alerts,
     }
-    return Config.model_validate({**inventory.model_dump(exclude_none=True), "alerts": settings})
+    document = {**inventory.model_dump(exclude_none=True), "alerts": settings}
+    return Config.model_validate({**document, "forecast": forecast or {"enabled": False}})
 
 
 @contextlib.contextmanager

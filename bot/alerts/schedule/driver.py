@@ -18,6 +18,8 @@ from checks.report import Report
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+# Decides a server's forecast alert from its stored history (bot.alerts.forecast_alerts).
+Forecaster = Callable[[Server], None]
 LEFT = Decision(Verdict.LEAVE)  # nothing to run, nothing to look at again
 RETENTION = "retention"  # the kind of the retention job's claims
 
@@ -34,9 +36,11 @@ class Driver:
         replica: str,
         lease: timedelta,
         verifier: Verifier | None = None,
+        forecaster: Forecaster | None = None,
     ) -> None:
         self._service = service
         self.verifier = verifier
+        self._forecaster = forecaster
         self._policy = policy
         self._clock = clock
         self.replica = replica
@@ -198,8 +202,12 @@ class Driver:
             return
         try:
             if report is not None:
-                window = None if job.kind == "discover" else job.window_at
+                # Only lead-time checks alert; the others record history (and the schedule).
+                window = job.window_at if job.kind in ("check", "recheck") else None
                 self._service.settle(server, window, report, check_id=job.id)
+            if job.kind == "forecast" and self._forecaster is not None:
+                # From the history, even when the server could not be read this morning.
+                self._forecaster(server)
         finally:
             try:
                 # A check that raised is not run again (it would fail the same way until its

@@ -49,9 +49,10 @@ class Key:
 
 def key_of(job: Job) -> Key:
     """A planned job's key: a check or re-check is for its window and pointless once the
-    backup started; a discovery is for the refresh its plan saw (its window_at), never late;
-    a verification is for its window, read until it has a verdict (verify_plan.py)."""
-    deadline = None if job.kind in ("discover", "verify") else job.window_at
+    backup started; a discovery is for the refresh its plan saw (its window_at), a survey or
+    forecast for its period or day, a verification for its window, read until it has a verdict
+    (verify_plan.py): never late."""
+    deadline = job.window_at if job.kind in ("check", "recheck") else None
     return Key(job.server, job.kind, job.window_at, deadline, job.run_at)
 
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
+from bot.alerts.schedule.survey import NEVER, ForecastTiming, periodic
 from checks.inventory import Server
 from checks.windows import jitter_for, next_window
 
 # jitter_for lives beside the windows, so that `backupcheck windows` shows the same check times.
-__all__ = ["Job", "JobKind", "Plan", "RunRecord", "SchedulePolicy", "jitter_for", "plan"]
+__all__ = ["NEVER", "Job", "JobKind", "Plan", "RunRecord", "SchedulePolicy", "jitter_for", "plan"]
 
-JobKind = Literal["check", "recheck", "discover", "verify"]
-NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # the refresh before a server's first
+JobKind = Literal["check", "recheck", "discover", "verify", "survey", "forecast"]
 
 
 @dataclass(frozen=True)
@@ -28,13 +28,16 @@ class SchedulePolicy:
     refresh_every: timedelta = timedelta(hours=24)
     # A server whose schedule could not be read (unreachable, no policy) is asked again this often.
     retry_unknown_every: timedelta = timedelta(hours=1)
+    # Survey checks and the morning forecast (survey.py); None: neither.
+    forecast: ForecastTiming | None = None
 
 
 @dataclass(frozen=True)
 class Job:
     """One check of one server: before a window (check), again while its alert is open
     (recheck), to learn the server's own schedule (discover; its window_at is then the
-    stored refresh it follows), or after a window, how its backup went (verify)."""
+    stored refresh it follows), or after a window, how its backup went (verify); a survey or
+    forecast (survey.py) is for its period or day."""
 
     server: str
     kind: JobKind
@@ -102,18 +105,12 @@ def plan(
             # Its window_at is the refresh it follows: replicas that plan it from the same
             # stored refresh claim the same discovery, and only one of them runs it.
             result.due.append(Job(server.name, "discover", refreshed_at or NEVER, now))
-        if window is None:
-            continue
-        offset = jitter_for(server.name, policy.jitter)
-        check = Job(
-            server.name, "check", window, window - timedelta(minutes=server.lead_time_min) - offset
-        )
-        wanted = [check]
-        if (server.name, window) in alerting:
-            recheck_spread = min(policy.jitter, policy.recheck_before / 3)
-            run_at = window - policy.recheck_before + jitter_for(server.name, recheck_spread)
-            if run_at > check.run_at:  # a lead time shorter than the re-check's: no re-check
-                wanted.append(Job(server.name, "recheck", window, run_at))
+        wanted = [
+            Job(server.name, p.kind, p.at, p.run_at)
+            for p in periodic(server, now, policy.forecast, policy.grace)
+        ]
+        if window is not None:
+            wanted += _lead_time_jobs(server, window, (server.name, window) in alerting, policy)
         for job in wanted:
             key = (job.server, job.window_at, job.kind)
             if key in finished:
@@ -122,8 +119,26 @@ def plan(
                 result.held[job.id] = leased[key]
             if job.run_at > now:
                 result.later.append(job)
-            elif now - job.run_at <= policy.grace or key in leased:
+            elif now - job.run_at <= policy.grace or key in leased or job.kind == "survey":
+                # A survey is worth running any time within its period (none is ever missed).
                 result.due.append(job)
             else:
                 result.missed.append(job)
     return result
+
+
+def _lead_time_jobs(
+    server: Server, window: datetime, alerting: bool, policy: SchedulePolicy
+) -> list[Job]:
+    """The check before a window, and its re-check while the window's alert is open."""
+    offset = jitter_for(server.name, policy.jitter)
+    check = Job(
+        server.name, "check", window, window - timedelta(minutes=server.lead_time_min) - offset
+    )
+    wanted = [check]
+    if alerting:
+        recheck_spread = min(policy.jitter, policy.recheck_before / 3)
+        run_at = window - policy.recheck_before + jitter_for(server.name, recheck_spread)
+        if run_at > check.run_at:  # a lead time shorter than the re-check's: no re-check
+            wanted.append(Job(server.name, "recheck", window, run_at))
+    return wanted

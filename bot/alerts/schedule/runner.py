@@ -25,7 +25,7 @@ from bot.alerts.service import AlertService
 
 __all__ = ["JOB_PREFIXES", "Driver", "Scheduler"]
 logger = logging.getLogger(__name__)
-JOB_PREFIXES = ("check:", "recheck:", "discover:", "verify:")
+JOB_PREFIXES = ("check:", "recheck:", "discover:", "verify:", "survey:", "forecast:")
 Clock = Callable[[], datetime]
 RETENTION_EVERY = timedelta(hours=24)
 # How often a replica looks for checks another replica handed back (or let lapse), to take

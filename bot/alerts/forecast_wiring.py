@@ -1,0 +1,40 @@
+"""Survey checks and forecast alerts from the configuration's `forecast:` section."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.alerts.forecast_alerts import ForecastAlerts
+from bot.alerts.schedule.survey import ForecastTiming
+from bot.alerts.service import AlertService
+from bot.config import Config, ForecastSettings
+from bot.i18n import catalog
+
+
+def forecast_timing(settings: ForecastSettings) -> ForecastTiming | None:
+    """When surveys and forecasts run; None when forecasting is off."""
+    if not settings.enabled:
+        return None
+    return ForecastTiming(
+        survey_every=timedelta(hours=settings.survey_every_h),
+        notify_at=time.fromisoformat(settings.notify_at),
+        days=tuple(settings.days),
+    )
+
+
+def forecast_alerts(
+    config: Config,
+    service: AlertService,
+    sessions: sessionmaker[Session],
+    jitter: timedelta,
+    clock: Callable[[], datetime],
+) -> ForecastAlerts | None:
+    """The forecast job's decisions; None when forecasting is off."""
+    settings = config.forecast
+    if not settings.enabled:
+        return None
+    horizon = timedelta(days=settings.horizon_days)
+    return ForecastAlerts(service, sessions, catalog(config.language), horizon, jitter, clock)
