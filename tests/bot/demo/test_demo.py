@@ -156,7 +156,7 @@ def test_ctrl_c_stops_the_demo_cleanly(stand_in: SlackStandIn, tmp_path: Path) -
         text=True,
     )
     try:
-        stand_in.wait_connected()
+        stand_in.wait_connected(timeout=30)  # a whole new process: imports, migrations
         eventually(lambda: any(tmp_path.glob("backupcheck-demo-*/demo.db")), timeout=30)
     finally:
         process.send_signal(signal.SIGINT)
