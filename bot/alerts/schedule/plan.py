@@ -101,7 +101,10 @@ def plan(
         if not server.backup_times and (stale or unknown):
             # Its window_at is the refresh it follows: replicas that plan it from the same
             # stored refresh claim the same discovery, and only one of them runs it.
-            result.due.append(Job(server.name, "discover", refreshed_at or NEVER, now))
+            discover = Job(server.name, "discover", refreshed_at or NEVER, now)
+            result.due.append(discover)
+            if (server.name, discover.window_at, "discover") in leased:
+                result.held[discover.id] = leased[(server.name, discover.window_at, "discover")]
         if window is None:
             continue
         offset = jitter_for(server.name, policy.jitter)
