@@ -90,7 +90,8 @@ class Driver:
             return decision
         if decision.verdict is Verdict.TAKE_OVER:
             logger.info(
-                "took over the %s of %s: the replica that claimed it stopped renewing its lease",
+                "took over the %s of %s: the replica that claimed it handed it back or stopped "
+                "renewing its lease",
                 job.kind,
                 job.server,
                 extra=context,
