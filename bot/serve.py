@@ -26,6 +26,7 @@ from checks.i18n import Catalog
 
 __all__ = ["EVENTS_PATH", "CannotStart", "MissingSecret", "make_http_server", "serve"]
 logger = logging.getLogger(__name__)
+CLOSE_WAIT_S = 10.0  # closing Slack's connection takes a second or two; never longer than this
 
 
 class CannotStart(ValueError):
@@ -166,8 +167,11 @@ def serve(
         stop.wait()
         if health is not None:
             health.shutdown()
+        # Slack's events go to the other replicas at once, while our checks get their grace.
+        closing = threading.Thread(target=close, name="close-slack", daemon=True)
+        closing.start()
         if services.alerting is not None:
             # Within alerts.shutdown_grace_s: running checks, then the outbox.
             services.alerting.scheduler.stop(wait=True)
-        close()
+        closing.join(CLOSE_WAIT_S)
         services.checks.shutdown(wait=True)

@@ -30,7 +30,7 @@ LEASE_S = 60  # far longer than the takeover may take: a takeover at its end wou
 # Per WS-Management request while the first replica checks: a check takes about 8 of them, far
 # past the grace; the host answers at once by the time the other replica takes the check over.
 SLOW_MS = 10_000
-# After the grace: closing the Socket Mode connection (0.8 to 3 s here) and the interpreter's exit.
+# After the grace: the interpreter's exit (1 to 2 s here; Slack is closed during the grace).
 EXIT_MARGIN_S = 5
 # The other replica looks for handed-back checks every 5 s (runner.FREE_EVERY).
 TAKEOVER_WITHIN_S = GRACE_S + 5 + 4

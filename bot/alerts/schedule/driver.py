@@ -108,7 +108,8 @@ class Driver:
             return Decision(decision.verdict, self._verify(job, server))
         if decision.verdict is Verdict.TAKE_OVER:
             logger.info(
-                "took over the %s of %s: the replica that claimed it stopped renewing its lease",
+                "took over the %s of %s: the replica that claimed it handed it back or stopped "
+                "renewing its lease",
                 job.kind,
                 job.server,
                 extra=context,

@@ -104,7 +104,10 @@ def plan(
         if not server.backup_times and (stale or unknown):
             # Its window_at is the refresh it follows: replicas that plan it from the same
             # stored refresh claim the same discovery, and only one of them runs it.
-            result.due.append(Job(server.name, "discover", refreshed_at or NEVER, now))
+            discover = Job(server.name, "discover", refreshed_at or NEVER, now)
+            result.due.append(discover)
+            if (server.name, discover.window_at, "discover") in leased:
+                result.held[discover.id] = leased[(server.name, discover.window_at, "discover")]
         wanted = [
             Job(server.name, p.kind, p.at, p.run_at)
             for p in periodic(server, now, policy.forecast, policy.grace)

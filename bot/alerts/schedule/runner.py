@@ -31,6 +31,8 @@ RETENTION_EVERY = timedelta(hours=24)
 # How often a replica looks for checks another replica handed back (or let lapse), to take
 # them over at once rather than when it would have looked again (their lease's end).
 FREE_EVERY = timedelta(seconds=5)
+# On stopping, a database write under way (a claim, a result, a renewal) gets this long to end.
+WRITES_END_S = 10.0
 
 
 class Scheduler:
@@ -125,14 +127,16 @@ class Scheduler:
             if not idle:
                 # Their results are left to whoever takes their leases over: from here on,
                 # nothing they find is recorded.
-                self._driver.abandon(timeout=self._driver.lease.total_seconds())
+                self._driver.abandon(timeout=WRITES_END_S)
+                with self._lock:
+                    running = len(self._in_flight)
                 logger.warning(
                     "%d checks were still running %g s after SIGTERM; leaving them to the "
                     "other replicas",
-                    len(self._in_flight),
+                    running,
                     self.grace.total_seconds(),
                 )
-        self._renewal.stop(timeout=self._driver.lease.total_seconds())
+        self._renewal.stop(timeout=WRITES_END_S)
         if wait:
             released = self._service.schedule.release(self._driver.replica, self._clock())
             if released:

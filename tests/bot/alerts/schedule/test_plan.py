@@ -132,3 +132,12 @@ def test_a_discovery_names_the_refresh_it_follows_so_replicas_plan_the_same_one(
     asked = {"fs02": (None, at(10))}
     (again,) = plan([fs02], asked, [], [], at(11, 5), NO_JITTER).due
     assert again == Job("fs02", "discover", at(10), at(11, 5))
+
+
+def test_a_discovery_another_replica_runs_is_looked_at_when_its_lease_ends() -> None:
+    (fs02,) = servers({"name": "fs02", "address": "b"})
+    asked = {"fs02": (None, at(10))}
+    running = [RunRecord("fs02", at(10), "discover", "running", None, at(11, 6))]
+    result = plan([fs02], asked, running, [], at(11, 5), NO_JITTER)
+    (job,) = result.due
+    assert result.held == {job.id: at(11, 6)}
