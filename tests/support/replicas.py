@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -99,11 +100,27 @@ def write_config(
     return path
 
 
+def free_port() -> int:
+    """A TCP port nobody listens on right now, for an HTTP-mode replica."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 class Replica:
     """One `backupcheck serve` process; its output goes to a file (a pipe nobody reads while
-    the test waits would fill and stall the bot)."""
+    the test waits would fill and stall the bot). Socket Mode unless given a signing secret:
+    then HTTP mode on a free port of 127.0.0.1, at `url`."""
 
-    def __init__(self, config: Path, stand_in: SlackStandIn, workdir: Path, name: str) -> None:
+    def __init__(
+        self,
+        config: Path,
+        stand_in: SlackStandIn,
+        workdir: Path,
+        name: str,
+        *,
+        signing_secret: str | None = None,
+    ) -> None:
         self.name = name
         self.log_path = workdir / f"{name}.log"
         self._terminated = False
@@ -117,14 +134,32 @@ class Replica:
             # A replica that hangs on SIGTERM gets SIGABRT: this dumps every thread's stack.
             "PYTHONFAULTHANDLER": "1",
         }
+        arguments = ["serve", "--config", str(config)]
+        self.url = ""
+        if signing_secret is not None:
+            port = free_port()
+            environment["SLACK_SIGNING_SECRET"] = signing_secret
+            arguments += ["--mode", "http", "--host", "127.0.0.1", "--port", str(port)]
+            self.url = f"http://127.0.0.1:{port}/slack/events"
         self.process = subprocess.Popen(
-            [str(BACKUPCHECK), "serve", "--config", str(config)],
+            [str(BACKUPCHECK), *arguments],
             env=environment,
             cwd=workdir,
             stdout=self._log,
             stderr=subprocess.STDOUT,
             text=True,
         )
+
+    def wait_listening(self, timeout: float = 30) -> None:
+        """Until HTTP mode is listening (or Socket Mode connected)."""
+        ready = ("listening for Slack", "connected to Slack")
+
+        def up() -> bool:
+            if self.process.poll() is not None:
+                raise AssertionError(f"{self.name} exited:\n{self.output()}")
+            return any(line in self.output() for line in ready)
+
+        wait_until(up, timeout, f"{self.name} ready for Slack")
 
     def output(self) -> str:
         """Everything it has logged so far."""
@@ -197,6 +232,43 @@ def run_states(database: str) -> dict[str, int]:
                 text("SELECT kind, state, count(*) FROM scheduled_runs GROUP BY kind, state")
             ).all()
             return {f"{kind}:{state}": int(count) for kind, state, count in rows}
+    finally:
+        engine.dispose()
+
+
+def alert_tops(stand_in: SlackStandIn) -> dict[str, dict[str, Any]]:
+    """The alert message of each host (as last updated), by the host its text starts with."""
+    found = {}
+    for (channel, _), message in stand_in.messages.items():
+        top = message.get("thread_ts") in (None, message["ts"])
+        if channel == ALERT_CHANNEL and top and message["text"].startswith("*"):
+            found[message["text"].split("*")[1]] = message
+    return found
+
+
+def thread_texts(stand_in: SlackStandIn, ts: str) -> list[str]:
+    """The replies in the thread of the message ts, oldest first."""
+    replies = [
+        m
+        for (channel, _), m in stand_in.messages.items()
+        if channel == ALERT_CHANNEL and m.get("thread_ts") == ts and m["ts"] != ts
+    ]
+    return [str(m.get("text", "")) for m in sorted(replies, key=lambda m: float(m["ts"]))]
+
+
+def event_counts(database: str, kind: str) -> dict[str, int]:
+    """Per server: how many audit events of `kind` (acknowledge, escalate, ...) its alerts have."""
+    engine = create_engine(database)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT a.server, count(*) FROM alert_events e JOIN alerts a"
+                    " ON a.id = e.alert_id WHERE e.kind = :kind GROUP BY a.server"
+                ),
+                {"kind": kind},
+            ).all()
+            return {str(server): int(count) for server, count in rows}
     finally:
         engine.dispose()
 
