@@ -51,7 +51,10 @@ def replicas(
 ) -> Iterator[list[Replica]]:
     """Two HTTP-mode replicas, once every failing host's alert is posted with its details."""
     stand_in.users[SECOND_USER.id] = SECOND_USER
-    config = write_config(tmp_path / "backupcheck.yaml", fleet, database_url, 10, 3)
+    # No coalescing of edits: an acknowledgement goes out at the next delivery round.
+    config = write_config(
+        tmp_path / "backupcheck.yaml", fleet, database_url, 10, 3, edit_interval_s=0
+    )
     started = [
         Replica(config, stand_in, tmp_path, name, signing_secret=SIGNING_SECRET)
         for name in ("a", "b")
