@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import yaml
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 
 from tests.conftest import PASSWORD, PROFILES, USER
 from tests.support.fleet import SimulatedFleet
@@ -24,6 +25,9 @@ from tests.support.fleet_profiles import HostProfile
 from tests.support.slack_api import APP_TOKEN, BOT_TOKEN, SlackStandIn
 
 BACKUPCHECK = Path(sys.executable).with_name("backupcheck")
+# Where replicas keep their compiled bytecode, outside the source tree: a replica that compiles
+# every module it imports spends about 2 s of CPU starting, and a test starts dozens of them.
+PYCACHE = Path(tempfile.gettempdir()) / f"backupcheck-pycache-{os.getuid()}"
 ALERT_CHANNEL = "C123"  # the channel the loopback Slack has the bot in (tests/bot/conftest.py)
 
 
@@ -133,7 +137,9 @@ class Replica:
             "WINRM_PASSWORD": PASSWORD,
             # A replica that hangs on SIGTERM gets SIGABRT: this dumps every thread's stack.
             "PYTHONFAULTHANDLER": "1",
+            "PYTHONPYCACHEPREFIX": str(PYCACHE),
         }
+        environment.pop("PYTHONDONTWRITEBYTECODE", None)
         arguments = ["serve", "--config", str(config)]
         self.url = ""
         if signing_secret is not None:
@@ -207,39 +213,61 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
         time.sleep(0.05)
 
 
-def settled(database: str, checks: int) -> bool:
+Database = str | Engine  # a URL (connected for one query) or an engine the caller keeps
+
+
+@contextmanager
+def _connected(database: Database) -> Iterator[Connection]:
+    engine = create_engine(database) if isinstance(database, str) else database
+    try:
+        with engine.connect() as connection:
+            yield connection
+    finally:
+        if isinstance(database, str):
+            engine.dispose()
+
+
+@contextmanager
+def watching(database: str) -> Iterator[Engine]:
+    """One engine for the many polls of a wait (a new connection per poll costs a backend)."""
+    engine = create_engine(database, pool_size=1, max_overflow=0)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def settled(database: Database, checks: int) -> bool:
     """Every lead-time check finished and every message it caused is delivered."""
-    engine = create_engine(database)
-    try:
-        with engine.connect() as connection:
-            done = connection.execute(
-                text("SELECT count(*) FROM scheduled_runs WHERE kind = 'check' AND state = 'done'")
-            ).scalar_one()
-            pending = connection.execute(
-                text("SELECT count(*) FROM outbox WHERE state = 'pending'")
-            ).scalar_one()
-            return bool(done == checks and pending == 0)
-    finally:
-        engine.dispose()
+    with _connected(database) as connection:
+        done = connection.execute(
+            text("SELECT count(*) FROM scheduled_runs WHERE kind = 'check' AND state = 'done'")
+        ).scalar_one()
+        pending = connection.execute(
+            text("SELECT count(*) FROM outbox WHERE state = 'pending'")
+        ).scalar_one()
+        return bool(done == checks and pending == 0)
 
 
-def run_states(database: str) -> dict[str, int]:
+def run_states(database: Database) -> dict[str, int]:
     """How many scheduled runs are in each state, per kind (`check:done`, ...)."""
-    engine = create_engine(database)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                text("SELECT kind, state, count(*) FROM scheduled_runs GROUP BY kind, state")
-            ).all()
-            return {f"{kind}:{state}": int(count) for kind, state, count in rows}
-    finally:
-        engine.dispose()
+    with _connected(database) as connection:
+        rows = connection.execute(
+            text("SELECT kind, state, count(*) FROM scheduled_runs GROUP BY kind, state")
+        ).all()
+        return {f"{kind}:{state}": int(count) for kind, state, count in rows}
+
+
+def _posted(stand_in: SlackStandIn) -> list[tuple[str, dict[str, Any]]]:
+    """(channel, message) of everything posted so far; safe while the bot is still posting."""
+    with stand_in.methods.lock:
+        return [(channel, dict(message)) for (channel, _), message in stand_in.messages.items()]
 
 
 def alert_tops(stand_in: SlackStandIn) -> dict[str, dict[str, Any]]:
     """The alert message of each host (as last updated), by the host its text starts with."""
     found = {}
-    for (channel, _), message in stand_in.messages.items():
+    for channel, message in _posted(stand_in):
         top = message.get("thread_ts") in (None, message["ts"])
         if channel == ALERT_CHANNEL and top and message["text"].startswith("*"):
             found[message["text"].split("*")[1]] = message
@@ -250,32 +278,28 @@ def thread_texts(stand_in: SlackStandIn, ts: str) -> list[str]:
     """The replies in the thread of the message ts, oldest first."""
     replies = [
         m
-        for (channel, _), m in stand_in.messages.items()
+        for channel, m in _posted(stand_in)
         if channel == ALERT_CHANNEL and m.get("thread_ts") == ts and m["ts"] != ts
     ]
     return [str(m.get("text", "")) for m in sorted(replies, key=lambda m: float(m["ts"]))]
 
 
-def event_counts(database: str, kind: str) -> dict[str, int]:
+def event_counts(database: Database, kind: str) -> dict[str, int]:
     """Per server: how many audit events of `kind` (acknowledge, escalate, ...) its alerts have."""
-    engine = create_engine(database)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                text(
-                    "SELECT a.server, count(*) FROM alert_events e JOIN alerts a"
-                    " ON a.id = e.alert_id WHERE e.kind = :kind GROUP BY a.server"
-                ),
-                {"kind": kind},
-            ).all()
-            return {str(server): int(count) for server, count in rows}
-    finally:
-        engine.dispose()
+    with _connected(database) as connection:
+        rows = connection.execute(
+            text(
+                "SELECT a.server, count(*) FROM alert_events e JOIN alerts a"
+                " ON a.id = e.alert_id WHERE e.kind = :kind GROUP BY a.server"
+            ),
+            {"kind": kind},
+        ).all()
+        return {str(server): int(count) for server, count in rows}
 
 
 def alerts_by_host(stand_in: SlackStandIn) -> dict[str, tuple[int, int]]:
     """Per host named at the start of a top-level message: (alert messages, thread replies)."""
-    messages = [m for (c, _), m in stand_in.messages.items() if c == ALERT_CHANNEL]
+    messages = [m for c, m in _posted(stand_in) if c == ALERT_CHANNEL]
     top = [m for m in messages if m.get("thread_ts") in (None, m["ts"])]
     replies: dict[str, int] = {}
     for message in messages:
