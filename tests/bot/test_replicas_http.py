@@ -64,6 +64,8 @@ def replicas(
             replica.wait_listening()
         wait_until(lambda: settled(database_url, ROUNDS), 60, "every alert posted")
         yield started
+        for replica in started:
+            replica.terminate()  # both at once, as an orchestrator stops them
         codes = [replica.stop() for replica in started]
     finally:
         for replica in started:
