@@ -17,8 +17,9 @@ from bot.slack.check_pool import CheckService
 from bot.slack.client import web_client
 from bot.slack.language import LanguagePicker
 from bot.slack.listeners import register
-from bot.slack.replay import SeenSignatures, replay_guard
+from bot.slack.replay import WINDOW_S, SeenSignatures, replay_guard
 from bot.slack.services import Services
+from bot.storage.seen_requests import SeenRequestStore
 from checks.collect.dispatch import collect_for
 from checks.fleet import Collect
 
@@ -70,8 +71,10 @@ def build_app(
         or ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="bolt"),
     )
     app.error(_log_error)
-    # HTTP mode: bolt accepts a signature for five minutes; this accepts each one once.
-    app.use(replay_guard(SeenSignatures()))
+    # HTTP mode: bolt accepts a signature for five minutes; this accepts each one once, across
+    # every replica on the database.
+    shared = SeenRequestStore(sessions, WINDOW_S) if sessions is not None else None
+    app.use(replay_guard(SeenSignatures(), shared))
     register(app, services)
     return app, services
 

@@ -4,8 +4,9 @@ Slack's signature covers the timestamp and the body, and bolt accepts it for fiv
 side of now (https://docs.slack.dev/authentication/verifying-requests-from-slack/). Within that
 window a captured request could be sent again; this remembers each accepted signature until its
 timestamp leaves the window. Only signatures bolt has verified are stored, so memory grows with
-Slack's own traffic, never with an attacker's. The store is per process: replicas behind a load
-balancer would need a shared one (the database).
+Slack's own traffic, never with an attacker's. The process's own record is the first, cheap
+check; with a database, the record there (bot/storage/seen_requests.py) refuses a replay sent to
+another replica behind the same load balancer, or to this one after a restart.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from slack_bolt import BoltRequest, BoltResponse
 
@@ -49,11 +51,19 @@ class SeenSignatures:
             return True
 
 
+class SharedRecord(Protocol):
+    """Signatures accepted by any replica: False for a replay, None when it cannot tell."""
+
+    def first_time(self, signature: str, timestamp: int) -> bool | None: ...
+
+
 Middleware = Callable[[BoltRequest, BoltResponse, Callable[[], None]], BoltResponse]
 
 
-def replay_guard(seen: SeenSignatures) -> Middleware:
-    """A global bolt middleware that refuses replays; bolt runs it after verifying signatures."""
+def replay_guard(seen: SeenSignatures, shared: SharedRecord | None = None) -> Middleware:
+    """A global bolt middleware that refuses replays; bolt runs it after verifying signatures.
+    `shared` is asked only about requests this process has not seen; if it cannot answer,
+    the process's own record decides."""
 
     def refuse_replays(
         req: BoltRequest, resp: BoltResponse, next: Callable[[], None]
@@ -62,13 +72,21 @@ def replay_guard(seen: SeenSignatures) -> Middleware:
         timestamp = _header(req, "x-slack-request-timestamp")
         # Socket Mode requests carry no signature: Slack's WebSocket is authenticated instead.
         signed = req.mode != "socket_mode" and signature is not None and timestamp is not None
-        if signed and not seen.first_time(str(signature), int(str(timestamp))):
+        if signed and not _first_time(seen, shared, str(signature), int(str(timestamp))):
             logger.warning("refused a replayed request (its signature was already accepted)")
             return BoltResponse(status=401, body="")
         next()
         return resp
 
     return refuse_replays
+
+
+def _first_time(
+    seen: SeenSignatures, shared: SharedRecord | None, signature: str, timestamp: int
+) -> bool:
+    if not seen.first_time(signature, timestamp):
+        return False
+    return shared is None or shared.first_time(signature, timestamp) is not False
 
 
 def _header(req: BoltRequest, name: str) -> str | None:

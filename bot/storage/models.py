@@ -200,6 +200,19 @@ class Silence(Base):
     lifted_at: Mapped[datetime | None]
 
 
+class SeenRequest(Base):
+    """A signed Slack request some replica accepted, kept while its timestamp would still
+    verify: the unique digest refuses its replay at every replica (bot/slack/replay.py)."""
+
+    __tablename__ = "seen_requests"
+    __table_args__ = (Index("ix_seen_requests_request_ts", "request_ts"),)
+
+    # SHA-256 of the X-Slack-Signature header, in hex.
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # The request's X-Slack-Request-Timestamp (Unix seconds): rows older than the window go.
+    request_ts: Mapped[int] = mapped_column(BigInteger)
+
+
 class ReplicaBeat(Base):
     """A `serve` process's last heartbeat: who is alive, and, once all were down, since when."""
 

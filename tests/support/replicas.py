@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import yaml
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 
 from tests.conftest import PASSWORD, PROFILES, USER
 from tests.support.fleet import SimulatedFleet
@@ -23,6 +25,9 @@ from tests.support.fleet_profiles import HostProfile
 from tests.support.slack_api import APP_TOKEN, BOT_TOKEN, SlackStandIn
 
 BACKUPCHECK = Path(sys.executable).with_name("backupcheck")
+# Where replicas keep their compiled bytecode, outside the source tree: a replica that compiles
+# every module it imports spends about 2 s of CPU starting, and a test starts dozens of them.
+PYCACHE = Path(tempfile.gettempdir()) / f"backupcheck-pycache-{os.getuid()}"
 ALERT_CHANNEL = "C123"  # the channel the loopback Slack has the bot in (tests/bot/conftest.py)
 
 
@@ -101,11 +106,27 @@ def write_config(
     return path
 
 
+def free_port() -> int:
+    """A TCP port nobody listens on right now, for an HTTP-mode replica."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 class Replica:
     """One `backupcheck serve` process; its output goes to a file (a pipe nobody reads while
-    the test waits would fill and stall the bot)."""
+    the test waits would fill and stall the bot). Socket Mode unless given a signing secret:
+    then HTTP mode on a free port of 127.0.0.1, at `url`."""
 
-    def __init__(self, config: Path, stand_in: SlackStandIn, workdir: Path, name: str) -> None:
+    def __init__(
+        self,
+        config: Path,
+        stand_in: SlackStandIn,
+        workdir: Path,
+        name: str,
+        *,
+        signing_secret: str | None = None,
+    ) -> None:
         self.name = name
         self.log_path = workdir / f"{name}.log"
         self._terminated = False
@@ -118,15 +139,35 @@ class Replica:
             "WINRM_PASSWORD": PASSWORD,
             # A replica that hangs on SIGTERM gets SIGABRT: this dumps every thread's stack.
             "PYTHONFAULTHANDLER": "1",
+            "PYTHONPYCACHEPREFIX": str(PYCACHE),
         }
+        environment.pop("PYTHONDONTWRITEBYTECODE", None)
+        arguments = ["serve", "--config", str(config)]
+        self.url = ""
+        if signing_secret is not None:
+            port = free_port()
+            environment["SLACK_SIGNING_SECRET"] = signing_secret
+            arguments += ["--mode", "http", "--host", "127.0.0.1", "--port", str(port)]
+            self.url = f"http://127.0.0.1:{port}/slack/events"
         self.process = subprocess.Popen(
-            [str(BACKUPCHECK), "serve", "--config", str(config)],
+            [str(BACKUPCHECK), *arguments],
             env=environment,
             cwd=workdir,
             stdout=self._log,
             stderr=subprocess.STDOUT,
             text=True,
         )
+
+    def wait_listening(self, timeout: float = 30) -> None:
+        """Until HTTP mode is listening (or Socket Mode connected)."""
+        ready = ("listening for Slack", "connected to Slack")
+
+        def up() -> bool:
+            if self.process.poll() is not None:
+                raise AssertionError(f"{self.name} exited:\n{self.output()}")
+            return any(line in self.output() for line in ready)
+
+        wait_until(up, timeout, f"{self.name} ready for Slack")
 
     def output(self) -> str:
         """Everything it has logged so far."""
@@ -174,38 +215,93 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
         time.sleep(0.05)
 
 
-def settled(database: str, checks: int) -> bool:
+Database = str | Engine  # a URL (connected for one query) or an engine the caller keeps
+
+
+@contextmanager
+def _connected(database: Database) -> Iterator[Connection]:
+    engine = create_engine(database) if isinstance(database, str) else database
+    try:
+        with engine.connect() as connection:
+            yield connection
+    finally:
+        if isinstance(database, str):
+            engine.dispose()
+
+
+@contextmanager
+def watching(database: str) -> Iterator[Engine]:
+    """One engine for the many polls of a wait (a new connection per poll costs a backend)."""
+    engine = create_engine(database, pool_size=1, max_overflow=0)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def settled(database: Database, checks: int) -> bool:
     """Every lead-time check finished and every message it caused is delivered."""
-    engine = create_engine(database)
-    try:
-        with engine.connect() as connection:
-            done = connection.execute(
-                text("SELECT count(*) FROM scheduled_runs WHERE kind = 'check' AND state = 'done'")
-            ).scalar_one()
-            pending = connection.execute(
-                text("SELECT count(*) FROM outbox WHERE state = 'pending'")
-            ).scalar_one()
-            return bool(done == checks and pending == 0)
-    finally:
-        engine.dispose()
+    with _connected(database) as connection:
+        done = connection.execute(
+            text("SELECT count(*) FROM scheduled_runs WHERE kind = 'check' AND state = 'done'")
+        ).scalar_one()
+        pending = connection.execute(
+            text("SELECT count(*) FROM outbox WHERE state = 'pending'")
+        ).scalar_one()
+        return bool(done == checks and pending == 0)
 
 
-def run_states(database: str) -> dict[str, int]:
+def run_states(database: Database) -> dict[str, int]:
     """How many scheduled runs are in each state, per kind (`check:done`, ...)."""
-    engine = create_engine(database)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                text("SELECT kind, state, count(*) FROM scheduled_runs GROUP BY kind, state")
-            ).all()
-            return {f"{kind}:{state}": int(count) for kind, state, count in rows}
-    finally:
-        engine.dispose()
+    with _connected(database) as connection:
+        rows = connection.execute(
+            text("SELECT kind, state, count(*) FROM scheduled_runs GROUP BY kind, state")
+        ).all()
+        return {f"{kind}:{state}": int(count) for kind, state, count in rows}
+
+
+def _posted(stand_in: SlackStandIn) -> list[tuple[str, dict[str, Any]]]:
+    """(channel, message) of everything posted so far; safe while the bot is still posting."""
+    with stand_in.methods.lock:
+        return [(channel, dict(message)) for (channel, _), message in stand_in.messages.items()]
+
+
+def alert_tops(stand_in: SlackStandIn) -> dict[str, dict[str, Any]]:
+    """The alert message of each host (as last updated), by the host its text starts with."""
+    found = {}
+    for channel, message in _posted(stand_in):
+        top = message.get("thread_ts") in (None, message["ts"])
+        if channel == ALERT_CHANNEL and top and message["text"].startswith("*"):
+            found[message["text"].split("*")[1]] = message
+    return found
+
+
+def thread_texts(stand_in: SlackStandIn, ts: str) -> list[str]:
+    """The replies in the thread of the message ts, oldest first."""
+    replies = [
+        m
+        for channel, m in _posted(stand_in)
+        if channel == ALERT_CHANNEL and m.get("thread_ts") == ts and m["ts"] != ts
+    ]
+    return [str(m.get("text", "")) for m in sorted(replies, key=lambda m: float(m["ts"]))]
+
+
+def event_counts(database: Database, kind: str) -> dict[str, int]:
+    """Per server: how many audit events of `kind` (acknowledge, escalate, ...) its alerts have."""
+    with _connected(database) as connection:
+        rows = connection.execute(
+            text(
+                "SELECT a.server, count(*) FROM alert_events e JOIN alerts a"
+                " ON a.id = e.alert_id WHERE e.kind = :kind GROUP BY a.server"
+            ),
+            {"kind": kind},
+        ).all()
+        return {str(server): int(count) for server, count in rows}
 
 
 def alerts_by_host(stand_in: SlackStandIn) -> dict[str, tuple[int, int]]:
     """Per host named at the start of a top-level message: (alert messages, thread replies)."""
-    messages = [m for (c, _), m in stand_in.messages.items() if c == ALERT_CHANNEL]
+    messages = [m for c, m in _posted(stand_in) if c == ALERT_CHANNEL]
     top = [m for m in messages if m.get("thread_ts") in (None, m["ts"])]
     replies: dict[str, int] = {}
     for message in messages:

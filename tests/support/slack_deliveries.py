@@ -44,8 +44,10 @@ class SocketModeSide:
         *,
         response_url: str | None = None,
         trigger_id: str | None = None,
+        session: int | None = None,
     ) -> Delivery:
-        """Sends a ``slash_commands`` envelope (its response URL is a fresh stand-in one)."""
+        """Sends a ``slash_commands`` envelope (its response URL is a fresh stand-in one), over
+        the newest open Socket Mode session or the one numbered ``session``."""
         payload = slash_command_payload(
             self.workspace,
             command=command,
@@ -58,7 +60,7 @@ class SocketModeSide:
             trigger_id=trigger_id,
         )
         return self.socket.deliver(
-            envelope("slash_commands", payload, accepts_response_payload=True)
+            envelope("slash_commands", payload, accepts_response_payload=True), session=session
         )
 
     def deliver_block_action(
@@ -73,11 +75,13 @@ class SocketModeSide:
         button_text: str | None = None,
         response_url: str | None = None,
         selected: str | None = None,
+        session: int | None = None,
     ) -> Delivery:
         """Sends an ``interactive`` envelope for a button click on the message ``message_ts``
         (with ``selected``: the choice of that option value in a select menu).
 
         A message the bot posted is used as is; otherwise a one-button message is made up.
+        ``session`` as for :meth:`deliver_slash_command`.
         """
         with self.methods.lock:
             message = self.methods.messages.get((channel_id, message_ts or ""))
@@ -106,7 +110,8 @@ class SocketModeSide:
             button_text=button_text,
             selected=selected,
         )
-        return self.socket.deliver(envelope("interactive", payload, accepts_response_payload=False))
+        message = envelope("interactive", payload, accepts_response_payload=False)
+        return self.socket.deliver(message, session=session)
 
     def deliver_event(
         self, event: dict[str, Any], *, retry_attempt: int = 0, retry_reason: str = ""

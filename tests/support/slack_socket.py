@@ -174,15 +174,37 @@ class SocketModeServer:
                 )
             return self._sessions[-1]
 
-    def deliver(self, message: dict[str, Any], *, connect_timeout: float = 5.0) -> Delivery:
-        """Sends an envelope over the newest open session (waiting for one if needed)."""
-        session = self.wait_connected(1, timeout=connect_timeout)
+    def deliver(
+        self, message: dict[str, Any], *, connect_timeout: float = 5.0, session: int | None = None
+    ) -> Delivery:
+        """Sends an envelope over the newest open session (waiting for one if needed), or over
+        the open session numbered `session`: an app may hold several connections, and Slack
+        hands each envelope to one of them (https://api.slack.com/apis/connections/socket-implement,
+        https://github.com/slackapi/bolt-python/issues/1071)."""
+        if session is None:
+            chosen = self._newest_open(connect_timeout)
+        else:
+            chosen = self._open_session(session)
+        session = chosen.number
         envelope_id = str(message["envelope_id"])
         sent_at = time.monotonic()
         with self._cond:
             self._sent[envelope_id] = sent_at
-        session.connection.send(json.dumps(message))
-        return Delivery(message, session.number, sent_at, self)
+        chosen.connection.send(json.dumps(message))
+        return Delivery(message, session, sent_at, self)
+
+    def _newest_open(self, timeout: float) -> SocketSession:
+        with self._cond:
+            if not self._cond.wait_for(lambda: any(s.open for s in self._sessions), timeout):
+                raise AssertionError(f"waited {timeout}s for an open Socket Mode session")
+            return [s for s in self._sessions if s.open][-1]
+
+    def _open_session(self, number: int) -> SocketSession:
+        with self._cond:
+            found = [s for s in self._sessions if s.number == number and s.open]
+        if not found:
+            raise AssertionError(f"Socket Mode session #{number} is not open: {self.sessions()}")
+        return found[0]
 
     def wait_ack(self, envelope_id: str, timeout: float = 3.0) -> Ack:
         with self._cond:

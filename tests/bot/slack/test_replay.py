@@ -1,14 +1,20 @@
-"""Replay protection: a signed request is accepted once within Slack's five-minute window; the
-memory it takes is given back as signatures age out of that window."""
+"""Replay protection: a signed request is accepted once within Slack's five-minute window, by
+every process on one database; the memory it takes is given back as signatures age out of that
+window."""
 
 from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
+from slack_bolt import BoltRequest, BoltResponse
+from sqlalchemy.orm import sessionmaker
 
-from bot.slack.replay import WINDOW_S, SeenSignatures
+from bot.slack.replay import WINDOW_S, Middleware, SeenSignatures, replay_guard
+from bot.storage.database import make_engine, open_database
+from bot.storage.seen_requests import SeenRequestStore
 from tests.bot.conftest import SIGNING_SECRET, Bot
 from tests.support.slack_api import SlackStandIn
 from tests.support.slack_signing import block_action_body, post, sign, slash_command_body
@@ -84,3 +90,34 @@ def test_a_replayed_button_press_is_refused_but_the_same_body_signed_anew_is_not
     assert post(http_url, body, first)[0] == 401
     # Slack signs each retry anew: a new timestamp makes a new signature, which is accepted.
     assert post(http_url, body, sign(SIGNING_SECRET, body))[0] == 200
+
+
+def _guarded(guard: Middleware, body: bytes, headers: dict[str, str]) -> int:
+    """The status the guard gives a request (200: passed on to the listeners)."""
+    request = BoltRequest(body=body.decode(), headers=headers)
+    passed: list[bool] = []
+    response = guard(request, BoltResponse(status=200, body=""), lambda: passed.append(True))
+    return response.status if not passed else 200
+
+
+def test_with_a_database_a_request_one_process_accepted_is_refused_by_another(
+    tmp_path: Path,
+) -> None:
+    sessions = open_database(f"sqlite:///{tmp_path / 'backupcheck.db'}")
+    one, other = (
+        replay_guard(SeenSignatures(), SeenRequestStore(sessions, WINDOW_S)) for _ in "ab"
+    )
+    body = slash_command_body(text="fs01")
+    headers = sign(SIGNING_SECRET, body)
+    assert _guarded(one, body, headers) == 200
+    assert _guarded(other, body, headers) == 401
+    assert _guarded(one, body, headers) == 401
+
+
+def test_when_the_database_cannot_be_asked_the_process_record_still_refuses_replays() -> None:
+    down = sessionmaker(make_engine("postgresql+psycopg://postgres@127.0.0.1:9/test"))
+    guard = replay_guard(SeenSignatures(), SeenRequestStore(down, WINDOW_S))
+    body = slash_command_body(text="fs01")
+    headers = sign(SIGNING_SECRET, body)
+    assert _guarded(guard, body, headers) == 200
+    assert _guarded(guard, body, headers) == 401
