@@ -90,6 +90,20 @@ def test_a_bot_down_all_day_skips_that_weeks_summary(
     assert queued(database_url) == []
 
 
+def test_a_configured_bot_looks_every_five_minutes(
+    evening_fleet: SimulatedFleet, database_url: str, stand_in: SlackStandIn
+) -> None:
+    group = Replicas(summary_config(evening_fleet), database_url, stand_in, Clock(MOMENT))
+    bot = group.add()
+    bot.scheduler.start(paused=True)
+    try:
+        job = bot.scheduler.apscheduler.get_job("summary")
+        assert job is not None
+        assert job.trigger.interval == timedelta(minutes=5)
+    finally:
+        bot.scheduler.stop(wait=True)
+
+
 def test_no_summary_unless_configured(
     evening_fleet: SimulatedFleet, database_url: str, stand_in: SlackStandIn
 ) -> None:
