@@ -8,8 +8,9 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.config_file import ConfigError as ConfigError
 from bot.config_file import load_yaml, read_secret_file, read_text
@@ -137,6 +138,31 @@ class ForecastSettings(BaseModel):
     horizon_days: int = Field(default=7, ge=1, le=30)
 
 
+class SummarySettings(BaseModel):
+    """The weekly summary posted in Slack: off unless `weekly_at` is set."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, hide_input_in_errors=True, allow_inf_nan=False
+    )
+
+    # A weekday and a 24-hour time, such as "Mon 09:00", in `timezone`.
+    weekly_at: str | None = Field(
+        default=None, pattern=r"^(?i:mon|tue|wed|thu|fri|sat|sun) +([01][0-9]|2[0-3]):[0-5][0-9]$"
+    )
+    timezone: str = "UTC"
+    # Where it goes; none: alerts.channel.
+    channel: ChannelId | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long
+            raise ValueError("this is not a known IANA time zone, such as Asia/Tokyo") from None
+        return value
+
+
 class Config(Inventory):
     """Every setting of backupcheck; each has a default, so an empty file is valid."""
 
@@ -152,6 +178,7 @@ class Config(Inventory):
     alerts: AlertSettings = AlertSettings()
     verify: VerifySettings = VerifySettings()
     forecast: ForecastSettings = ForecastSettings()
+    summary: SummarySettings = SummarySettings()
 
 
 def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> Config:

@@ -98,7 +98,8 @@ class ServerOptions(_Strict):
         if value is not None:
             try:
                 ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
+            # OSError: a name too long to be a file in the tzdata package (ENAMETOOLONG).
+            except (ZoneInfoNotFoundError, ValueError, OSError):
                 # Without the value: whatever was typed here may not be a zone at all.
                 raise ValueError("this is not a known IANA time zone, such as Asia/Tokyo") from None
         return value

@@ -102,6 +102,11 @@ def on_check(
 ) -> Transition:
     """A check of the server for this window finished."""
     bad = alerting(report, policy)
+    if alert is not None and alert.outcome is not None:
+        # The window is over and verified: its backup's verdict, not today's free space, says
+        # whether it is settled. A re-check posts its figures in the thread and changes nothing
+        # else; a failed backup stays open until someone takes it or a later window succeeds.
+        return Transition(replace(alert, fingerprint=fingerprint(report)), (Effect.POST_DETAILS,))
     if alert is None:
         if not bad:
             return Transition(None)

@@ -23,6 +23,7 @@ from bot.alerts.schedule.store import ScheduleStore
 from bot.alerts.service import AlertService
 from bot.alerts.silences import ActiveSilence, SilenceStore
 from bot.alerts.store import AlertStore, Destinations
+from bot.alerts.summary_job import WeeklySummaryJob
 from bot.alerts.verify import Verifier
 from bot.alerts.verify_plan import VerifyPolicy
 from bot.alerts.verify_store import OutcomeStore
@@ -206,6 +207,9 @@ def build_alerting(
         liveness,
         timedelta(seconds=settings.shutdown_grace_s),
     )
+    if config.summary.weekly_at is not None:
+        summary = WeeklySummaryJob(config, sessions, t, clock, replica, lease)
+        scheduler.summary = summary.run_due
     responders = Authorizer(
         client,
         settings.responder_users,

@@ -15,7 +15,16 @@ MAX_SERVERS = 20
 _SERVER_NAME = re.compile(SERVER_NAME_PATTERN)
 
 Action = Literal[
-    "help", "check", "all", "windows", "status", "silence", "unsilence", "bad_duration", "trend"
+    "help",
+    "check",
+    "all",
+    "windows",
+    "status",
+    "silence",
+    "unsilence",
+    "bad_duration",
+    "trend",
+    "history",
 ]
 MAX_SILENCE = timedelta(days=30)
 _DURATION = re.compile(r"(\d{1,5})([mhd])", re.IGNORECASE)
@@ -23,7 +32,7 @@ _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 # A drive letter as people type it: D, D: or D:\
 _VOLUME = re.compile(r"[A-Za-z]:?\\?")
 # Words that start a subcommand taking arguments: never server names.
-_SUBCOMMANDS = ("silence", "unsilence", "trend")
+_SUBCOMMANDS = ("silence", "unsilence", "trend", "history")
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,8 @@ def parse_slash_text(text: str) -> SlashRequest:
         return _silence(first, words[1:])
     if first == "trend":
         return _trend(words[1:], public)
+    if first == "history":
+        return _history(words[1:], public)
     keyword = _KEYWORDS.get(first)
     if len(words) == 1 and keyword is not None:
         return SlashRequest(keyword, public=public)
@@ -107,3 +118,10 @@ def _trend(rest: list[str], public: bool) -> SlashRequest:
         return NOT_UNDERSTOOD
     volume = rest[1] if len(rest) == 2 else None
     return SlashRequest("trend", servers=(rest[0],), public=public, volume=volume)
+
+
+def _history(rest: list[str], public: bool) -> SlashRequest:
+    """`history SERVER`: exactly one server."""
+    if len(rest) != 1 or not _SERVER_NAME.fullmatch(rest[0]):
+        return NOT_UNDERSTOOD
+    return SlashRequest("history", servers=(rest[0],), public=public)

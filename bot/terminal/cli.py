@@ -17,6 +17,7 @@ from bot.i18n import catalog
 from bot.terminal.console import PROGRAM, UNKNOWN_EXIT, check_local, fail, run_fleet, say
 from bot.terminal.emit import emit, emit_many
 from bot.terminal.forecast import forecast
+from bot.terminal.history import history
 from bot.terminal.options import (
     ConfigOption,
     FormatOption,
@@ -240,6 +241,7 @@ def health(config: ConfigOption = None) -> None:
 app.command()(status)
 app.command()(forecast)
 app.command()(trend)
+app.command()(history)
 
 
 @app.command()

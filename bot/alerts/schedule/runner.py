@@ -65,6 +65,8 @@ class Scheduler:
         # has begun, no worker adds a job (APScheduler's shutdown takes the job-store lock).
         self._jobs_gate = threading.Lock()
         self._stopping = threading.Event()  # no new claims
+        # The weekly summary's check, every few minutes (summary_job.py); None: not configured.
+        self.summary: Callable[[], object] | None = None
         self._renewal = Renewal(
             service.schedule, driver.replica, driver.lease, clock, self._holds_leases
         )
@@ -109,6 +111,8 @@ class Scheduler:
             next_run_time=first_prune,
             misfire_grace_time=3600,
         )
+        if self.summary is not None:
+            add(self.summary, IntervalTrigger(minutes=5), id="summary", replace_existing=True)
         self.apscheduler.start(paused=paused)
         self._renewal.start()
 

@@ -192,6 +192,21 @@ def test_a_failure_that_was_predicted_keeps_the_alert_open_marked_failed(
     assert reply.startswith(failed + "\nWhat to do: ")
     assert outcomes(alert_bot) == [("critical", "failed", True)]
 
+    # 21:30: someone frees space and presses Re-check. The figures are fine now, but the
+    # window's backup failed: the alert stays open, marked failed, with the new figures below.
+    alert_bot.fleet.set_profile("fs01", FINE)
+    alert_bot.clock.set(21, 30)
+    server = alert_bot.alerting.service.inventory.find("fs01")
+    assert server is not None
+    alert_bot.alerting.service.check(server, WINDOW, actor="U123")
+    alert_bot.alerting.outbox.deliver_due()
+    top, after = the_alert(stand_in)
+    assert top["text"] == f"*fs01*: {failed}"
+    assert "actions" in [b["type"] for b in top["blocks"]]
+    assert "Resolved" not in str(top["blocks"])
+    assert not any(r.startswith("Resolved") for r in after)
+    assert len(after) > len(replies)  # the re-check's figures, in the thread
+
 
 def test_a_backup_still_running_after_the_timeout_is_said_once_in_the_thread(
     alert_bot: AlertBot, stand_in: SlackStandIn

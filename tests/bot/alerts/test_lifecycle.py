@@ -160,3 +160,35 @@ def test_people_cannot_act_twice() -> None:
     assert escalated is not None
     assert escalate(escalated, "U3", at(20, 8)).effects == ()
     assert escalated.escalated_by == "U2"
+
+
+def test_a_recheck_after_a_failed_backup_shows_its_figures_but_keeps_the_alert_failed(
+    report_with: Callable[[int], Report],
+) -> None:
+    from bot.alerts.verdict import VerdictKind, WindowVerdict
+
+    opened = on_check(None, report_with(235 * MB), WINDOW, at(20, 0), POLICY).alert
+    assert opened is not None
+    failed = WindowVerdict(VerdictKind.FAILED, at(21, 2), at(21, 9), 0x80780119)
+    marked = Alert(
+        "fs01", WINDOW, Status.CRITICAL, opened.fingerprint, opened.opened_at, outcome=failed
+    )
+    fixed = on_check(marked, report_with(5 * GB), WINDOW, at(21, 30), POLICY)
+    assert fixed.effects == (Effect.POST_DETAILS,)
+    assert fixed.alert is not None
+    assert (fixed.alert.state, fixed.alert.severity) == ("open", Status.CRITICAL)
+    assert fixed.alert.outcome == failed
+    assert fixed.alert.fingerprint == ()  # the figures are today's
+
+
+def test_a_recheck_after_a_verified_success_does_not_reopen_it(
+    report_with: Callable[[int], Report],
+) -> None:
+    from bot.alerts.verdict import VerdictKind, WindowVerdict
+
+    done = WindowVerdict(VerdictKind.SUCCEEDED, at(21, 2), at(21, 40))
+    verified = Alert("fs01", WINDOW, Status.OK, (), at(20, 0), resolved_at=at(21, 45), outcome=done)
+    again = on_check(verified, report_with(235 * MB), WINDOW, at(22, 0), POLICY)
+    assert again.effects == (Effect.POST_DETAILS,)
+    assert again.alert is not None
+    assert (again.alert.state, again.alert.resolved_at) == ("resolved", at(21, 45))

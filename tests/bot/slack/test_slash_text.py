@@ -35,6 +35,12 @@ from checks.inventory import SERVER_NAME_PATTERN
         ("trend fs01 ../etc", NOT_UNDERSTOOD),
         ("trend $(calc) D:", NOT_UNDERSTOOD),
         ("fs01 trend", NOT_UNDERSTOOD),
+        ("history fs01", SlashRequest("history", ("fs01",))),
+        ("History fs01 public", SlashRequest("history", ("fs01",), public=True)),
+        ("history", NOT_UNDERSTOOD),
+        ("history fs01 fs02", NOT_UNDERSTOOD),
+        ("history <@U123>", NOT_UNDERSTOOD),
+        ("fs01 history", NOT_UNDERSTOOD),
     ],
 )
 def test_commands(text: str, request_: SlashRequest) -> None:

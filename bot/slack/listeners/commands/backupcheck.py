@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
 
 from bot.slack.blocks import help_blocks, report_blocks, summary_blocks, windows_blocks
+from bot.slack.listeners.commands.history import handle_history
 from bot.slack.listeners.commands.trend import handle_trend
 from bot.slack.responder import Responder
 from bot.slack.services import Services
@@ -42,6 +43,9 @@ def handle_backupcheck(
         return
     if request.action == "trend":
         handle_trend(services, ack, request, command, client, t)
+        return
+    if request.action == "history":
+        handle_history(services, ack, request, command, t)
         return
     if request.action == "help":
         ack(blocks=_dicts(help_blocks(t, services.command, request.understood)))

@@ -1,0 +1,49 @@
+"""`/backupcheck history SERVER`: ack at once; in the check pool, read the server's last backup
+windows from the bot's database and answer through the response_url."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack
+
+from bot.alerts.history_read import window_history
+from bot.slack.listeners.commands.history_blocks import history_blocks, history_title
+from bot.slack.responder import Responder
+from bot.slack.services import Services
+from bot.slack.slash_text import SlashRequest
+from checks.i18n import Catalog
+
+
+def handle_history(
+    services: Services, ack: Ack, request: SlashRequest, command: dict[str, str], t: Catalog
+) -> None:
+    """Answer `history`; the windows are verified by the scheduler, so it needs alerts on."""
+    alerting = services.alerting
+    if alerting is None:
+        ack(text=t.text("history.no_alerting"))
+        return
+    resolution = services.checks.resolve(request.servers)
+    if resolution.unknown:
+        name, hint = resolution.unknown[0]
+        key = "error.unknown_server_hint" if hint else "error.unknown_server"
+        ack(text=t.text(key, name=name, hint=hint))
+        return
+    (server,) = resolution.servers
+    ack(text=t.text("history.reading", server=server.name))
+    respond = Responder(str(command.get("response_url", "")))
+    response_type = "in_channel" if request.public else "ephemeral"
+
+    def answer() -> None:
+        verifier = alerting.driver.verifier
+        if verifier is None:  # verify.enabled is off: no window has a verdict to show
+            respond(t.text("history.no_history", server=server.name))
+            return
+        found = window_history(verifier.outcomes, alerting.service.history, server.name)
+        if not found.lines:
+            respond(t.text("history.no_history", server=server.name))
+            return
+        zone = alerting.service.zone(server.name)
+        title = history_title(server.name, found.lines, zone, t)
+        blocks = history_blocks(server.name, found.lines, zone, t)
+        respond(title, blocks, response_type=response_type)
+
+    services.checks.submit(answer)
