@@ -71,8 +71,8 @@ VOLUME /var/lib/backupcheck
 
 USER 10001:10001
 
-# `serve` stops on SIGTERM once in-flight checks finish and the outbox is flushed: give
-# `docker stop` time for that (--time, or stop_grace_period in Compose; see docs/docker.md).
+# On SIGTERM `serve` gives running checks alerts.shutdown_grace_s (20 s), then flushes the
+# outbox: give `docker stop` about 30 s (--time, or stop_grace_period in Compose; docs/docker.md).
 STOPSIGNAL SIGTERM
 
 # Healthy: the running bot says Slack is connected and the scheduler runs (slack.health_port).

@@ -7,6 +7,7 @@ import logging
 import signal
 import socket
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from types import FrameType
 
@@ -165,6 +166,7 @@ def serve(
             health = serve_health(Health(connected, checks_running), config.slack.health_port)
             logger.info("health at http://127.0.0.1:%d%s", config.slack.health_port, HEALTH_PATH)
         stop.wait()
+        stopping_at = time.monotonic()
         if health is not None:
             health.shutdown()
         # Slack's events go to the other replicas at once, while our checks get their grace.
@@ -174,4 +176,7 @@ def serve(
             # Within alerts.shutdown_grace_s: running checks, then the outbox.
             services.alerting.scheduler.stop(wait=True)
         closing.join(CLOSE_WAIT_S)
-        services.checks.shutdown(wait=True)
+        # Checks asked for in Slack get the same grace, beside the scheduled ones; one still
+        # running after it (a slow host) is left behind on its daemon thread.
+        left = config.alerts.shutdown_grace_s - (time.monotonic() - stopping_at)
+        services.checks.shutdown(wait=True, timeout=max(0.0, left))

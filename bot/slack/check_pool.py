@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 
+from bot.alerts.schedule.pool import DaemonPool
 from checks.fleet import Collect, Progress, check_fleet
 from checks.i18n import Catalog
 from checks.inventory import Inventory, Server
@@ -29,7 +30,9 @@ class CheckService:
     def __init__(self, inventory: Inventory, collect: Collect, workers: int) -> None:
         self.inventory = inventory
         self._collect = collect
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="slack-check")
+        # Daemon threads: on SIGTERM a check hung on a slow host must not hold the process past
+        # its grace (the interpreter joins a ThreadPoolExecutor's threads at exit).
+        self._pool = DaemonPool(workers, "slack-check")
 
     def resolve(self, names: Sequence[str]) -> Resolution:
         """Servers for names; unknown names come back with a suggestion and are never contacted."""
@@ -59,9 +62,12 @@ class CheckService:
         future.add_done_callback(_log_failure)
         return future
 
-    def shutdown(self, wait: bool = True, cancel_queued: bool = False) -> None:
-        """Stop the pool: running checks finish when wait is set; queued ones may be dropped."""
-        self._pool.shutdown(wait=wait, cancel_futures=cancel_queued)
+    def shutdown(
+        self, wait: bool = True, cancel_queued: bool = False, timeout: float | None = None
+    ) -> None:
+        """Stop the pool: with wait, running checks may finish within timeout (None: however
+        long they take); queued ones may be dropped."""
+        self._pool.shutdown(wait=wait, cancel_futures=cancel_queued, timeout=timeout)
 
 
 def _log_failure(future: Future[None]) -> None:

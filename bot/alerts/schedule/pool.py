@@ -50,11 +50,13 @@ class DaemonPool(Executor):
     def shutdown(
         self, wait: bool = True, *, cancel_futures: bool = False, timeout: float | None = None
     ) -> None:
-        """Take no more tasks; queued ones still run. With wait, join the threads, for at
-        most `timeout` seconds in all (None: as long as they take)."""
+        """Take no more tasks; queued ones still run unless cancel_futures. With wait, join the
+        threads, for at most `timeout` seconds in all (None: as long as they take)."""
         with self._lock:
             if not self._closed:
                 self._closed = True
+                if cancel_futures:
+                    self._cancel_queued()
                 for _ in self._threads:
                     self._tasks.put(None)
             threads = list(self._threads)
@@ -64,6 +66,15 @@ class DaemonPool(Executor):
         for thread in threads:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             thread.join(left)
+
+    def _cancel_queued(self) -> None:
+        while True:
+            try:
+                task = self._tasks.get_nowait()
+            except queue.Empty:
+                return
+            if task is not None:
+                task[0].cancel()
 
     def busy(self) -> bool:
         """Whether any thread is still running (after shutdown: whether a wait would wait)."""

@@ -67,3 +67,23 @@ def test_a_hanging_task_does_not_hold_the_interpreters_exit() -> None:
     done = subprocess.run([sys.executable, "-c", program], timeout=30, check=False)
     assert done.returncode == 0
     assert time.monotonic() - began < 10
+
+
+def test_a_shutdown_that_cancels_drops_the_queued_tasks_and_lets_the_running_one_finish() -> None:
+    pool = DaemonPool(1, "test")
+    started, release = threading.Event(), threading.Event()
+
+    def running() -> str:
+        started.set()
+        assert release.wait(timeout=10)
+        return "done"
+
+    first = pool.submit(running)
+    queued = [pool.submit(lambda: "never") for _ in range(3)]
+    assert started.wait(timeout=10)
+    pool.shutdown(wait=False, cancel_futures=True)
+    release.set()
+    assert first.result(timeout=10) == "done"
+    assert all(future.cancelled() for future in queued)
+    pool.shutdown(wait=True, timeout=10)
+    assert not pool.busy()
