@@ -23,6 +23,14 @@ class Resolution:
     servers: tuple[Server, ...]
     unknown: tuple[tuple[str, str | None], ...]  # (name as typed, closest known name)
 
+    def refusal(self, t: Catalog) -> str | None:
+        """The sentence for the first unknown name, with the closest known one; None if none."""
+        if not self.unknown:
+            return None
+        name, hint = self.unknown[0]
+        key = "error.unknown_server_hint" if hint else "error.unknown_server"
+        return t.text(key, name=name, hint=hint)
+
 
 class CheckService:
     """The inventory, the collect function and a worker pool, shared by all listeners."""

@@ -9,7 +9,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -21,7 +20,7 @@ from bot.storage.models import Alert as AlertRow
 from bot.storage.models import ScheduledRun
 from tests.bot.conftest import EVENING, Clock
 from tests.support.fleet import SimulatedFleet
-from tests.support.replica_group import LEASE, Replicas, replica_groups, runs
+from tests.support.replica_group import LEASE, Replicas, at_once, replica_groups, runs
 from tests.support.replicas import wait_until
 from tests.support.slack_api import SlackStandIn
 
@@ -43,23 +42,6 @@ def replicas(
 ) -> Iterator[Callable[..., Replicas]]:
     with replica_groups(stand_in, evening_fleet, database_url, clock) as make:
         yield make
-
-
-def at_once(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls on threads released together; their results in order."""
-    results: list[Any] = [None] * len(calls)
-    start = threading.Barrier(len(calls))
-
-    def run(index: int) -> None:
-        start.wait(timeout=10)
-        results[index] = calls[index]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 def test_a_check_outlasting_the_grace_is_handed_back_and_what_it_finds_is_not_recorded(

@@ -4,8 +4,7 @@ the outbox to the loopback Slack."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,7 +20,7 @@ from bot.storage.database import open_database
 from bot.storage.models import OutboxMessage, ScheduledRun
 from tests.bot.conftest import ALERT_CHANNEL, Clock, alert_config
 from tests.support.fleet import SimulatedFleet
-from tests.support.replica_group import LEASE, Replicas
+from tests.support.replica_group import LEASE, Replicas, at_once
 from tests.support.slack_api import SlackStandIn
 from tests.support.window_history import seed_windows
 
@@ -122,23 +121,6 @@ def two_replicas(
     yield bots, clock
     for bot in bots:
         bot.scheduler.stop(wait=True)
-
-
-def at_once(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls on threads released together; their results in order."""
-    results: list[Any] = [None] * len(calls)
-    start = threading.Barrier(len(calls))
-
-    def run(index: int) -> None:
-        start.wait(timeout=10)
-        results[index] = calls[index]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

@@ -60,10 +60,8 @@ def handle_backupcheck(
             return
     else:
         resolution = services.checks.resolve(request.servers)
-        if resolution.unknown:
-            name, hint = resolution.unknown[0]
-            key = "error.unknown_server_hint" if hint else "error.unknown_server"
-            ack(text=t.text(key, name=name, hint=hint))
+        if (refusal := resolution.refusal(t)) is not None:
+            ack(text=refusal)
             return
         servers = list(resolution.servers)
     if request.action == "windows" and services.alerting is not None:
@@ -134,15 +132,8 @@ def _silence(
         ack(text=t.text(refusal))
         return
     resolution = services.checks.resolve(request.servers)
-    if resolution.unknown:
-        name, hint = resolution.unknown[0]
-        ack(
-            text=t.text(
-                "error.unknown_server_hint" if hint else "error.unknown_server",
-                name=name,
-                hint=hint,
-            )
-        )
+    if (unknown := resolution.refusal(t)) is not None:
+        ack(text=unknown)
         return
     (server,) = resolution.servers
     if request.action == "silence" and request.duration is not None:

@@ -22,10 +22,8 @@ def handle_history(
         ack(text=t.text("history.no_alerting"))
         return
     resolution = services.checks.resolve(request.servers)
-    if resolution.unknown:
-        name, hint = resolution.unknown[0]
-        key = "error.unknown_server_hint" if hint else "error.unknown_server"
-        ack(text=t.text(key, name=name, hint=hint))
+    if (refusal := resolution.refusal(t)) is not None:
+        ack(text=refusal)
         return
     (server,) = resolution.servers
     ack(text=t.text("history.reading", server=server.name))

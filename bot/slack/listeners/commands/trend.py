@@ -57,10 +57,8 @@ def handle_trend(
         ack(text=t.text("trend.no_alerting"))
         return
     resolution = services.checks.resolve(request.servers)
-    if resolution.unknown:
-        name, hint = resolution.unknown[0]
-        key = "error.unknown_server_hint" if hint else "error.unknown_server"
-        ack(text=t.text(key, name=name, hint=hint))
+    if (refusal := resolution.refusal(t)) is not None:
+        ack(text=refusal)
         return
     (server,) = resolution.servers
     ack(text=t.text("trend.reading", server=server.name))
