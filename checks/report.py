@@ -67,6 +67,20 @@ class Tip(_Frozen):
     commands: list[Command] = Field(default_factory=list)
 
 
+class VolumeTrend(_Frozen):
+    """A volume's free-space trend from the bot's stored history, and when it is expected to
+    cross rule 2's thresholds within the forecast horizon."""
+
+    free_bytes_per_day: int = Field(description="Change of free space per day; negative: falls.")
+    since: AwareDatetime = Field(description="The first reading the trend rests on.")
+    below_minimum_at: AwareDatetime | None = Field(
+        description="When free space falls below required_free_bytes; null: not in the horizon."
+    )
+    below_recommended_at: AwareDatetime | None = Field(
+        description="When free space falls below recommended_free_bytes; null: not in the horizon."
+    )
+
+
 class VolumeReport(_Frozen):
     """The verdict for one volume."""
 
@@ -82,6 +96,8 @@ class VolumeReport(_Frozen):
     recommended_free_bytes: int | None
     shortfall_bytes: int | None
     tips: list[Tip]
+    # Additive to schema 1: present only where stored history gives a trend.
+    trend: VolumeTrend | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class Finding(_Frozen):

@@ -24,8 +24,9 @@ from bot.alerts.forecast_notice import (
 from bot.alerts.lifecycle import Transition
 from bot.alerts.service import AlertService
 from bot.alerts.store import StoredAlert
+from bot.alerts.volume_trends import volume_series
 from bot.storage.models import CheckResult
-from checks.forecast import Observation, Policy
+from checks.forecast import Policy
 from checks.i18n import Catalog
 from checks.inventory import Server
 from checks.report import Report
@@ -110,21 +111,7 @@ class ForecastAlerts:
                 .order_by(CheckResult.checked_at.desc(), CheckResult.id.desc())
                 .limit(MAX_ROWS)
             ).all()
-        grouped: dict[str, list[CheckResult]] = {}
-        for row in reversed(rows):  # oldest first
-            grouped.setdefault(str(row.volume_id), []).append(row)
-        found = []
-        for volume_id, readings in grouped.items():
-            last = readings[-1]
-            if last.required_free_bytes is None:  # not snapshotted, nor hosting a diff area
-                continue
-            history = tuple(
-                Observation(r.checked_at, int(r.capacity_bytes or 0), int(r.free_bytes or 0))
-                for r in readings
-            )
-            name = last.volume_name or volume_id
-            found.append(VolumeSeries(volume_id, name, history, last.required_free_bytes))
-        return found
+        return volume_series(reversed(rows))  # oldest first
 
 
 def _deciding(

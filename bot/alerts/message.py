@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
 
 from bot.alerts.lifecycle import Alert, Effect
 from bot.alerts.verify_message import outcome_reply, outcome_summary
+from bot.alerts.volume_trends import falling_per_day
 from bot.slack.blocks import EMOJI, clip, escape, mrkdwn
 from checks.i18n import Catalog
 from checks.report import Report, Status
@@ -37,6 +38,12 @@ def alert_summary(alert: Alert, report: Report, t: Catalog) -> str:
         return outcome_summary(alert, t)
     top = next((f for f in report.findings if f.severity is report.status), None)
     problem = escape(top.message) if top else t.text("slack.all_ok")
+    falling = falling_per_day(report, top.volume_id) if top else None
+    if top is not None and falling is not None:
+        volume = next(v for v in report.volumes if v.id == top.volume_id)
+        name = escape(volume.letter or volume.label or volume.name)
+        phrase = t.text("alerts.trend_falling", volume=name, size=t.size(falling))
+        problem += t.text("tip.sentence_separator") + phrase
     when = t.datetime(alert.window_at)
     return t.text("alerts.summary", server=escape(alert.server), problem=problem, when=when)
 

@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.alerts.forecast_notice import forecast_only
 from bot.alerts.history import History
 from bot.alerts.lifecycle import (
@@ -30,6 +32,7 @@ from bot.alerts.lifecycle import (
 from bot.alerts.schedule.store import ScheduleStore
 from bot.alerts.silences import SilenceStore
 from bot.alerts.store import AlertStore, Decide, StoredAlert
+from bot.alerts.volume_trends import TREND_HORIZON, TREND_POLICY, report_trends
 from checks.fleet import Collect, check_fleet
 from checks.i18n import Catalog
 from checks.inventory import Inventory, Server
@@ -71,6 +74,7 @@ class AlertService:
         policy: AlertPolicy,
         catalog: Catalog,
         clock: Clock,
+        trend_horizon: timedelta = TREND_HORIZON,
     ) -> None:
         self.inventory = inventory
         self._collect = collect
@@ -81,6 +85,7 @@ class AlertService:
         self._policy = policy
         self._t = catalog
         self._clock = clock
+        self._trend_horizon = trend_horizon
 
     def check(
         self,
@@ -126,6 +131,7 @@ class AlertService:
         if window_at is None:
             return
         silenced = self.silences.of(server.name, now) is not None
+        report = self.with_trends(report)
 
         def decide(stored: StoredAlert | None) -> tuple[Transition, Report] | None:
             if stored is None and silenced:
@@ -157,6 +163,24 @@ class AlertService:
                 ", ".join(effects),
                 extra={**context, "alert_id": alert_id},
             )
+
+    def with_trends(self, report: Report) -> Report:
+        """The report with each volume's trend from the stored history, as the forecast alerts
+        read it; unchanged when there is none, or when the history cannot be read (one line)."""
+        if not report.volumes:
+            return report
+        since = report.checked_at - TREND_POLICY.lookback
+        try:
+            readings = self.history.series(report.host, since)
+        except SQLAlchemyError as error:
+            logger.warning(
+                "%s: no trend: the history could not be read (%s)",
+                report.host,
+                type(error).__name__,
+                extra={"host": report.host},
+            )
+            return report
+        return report_trends(report, readings, self._trend_horizon, TREND_POLICY)
 
     def act(self, server: str, window_at: datetime, action: Action, user: str) -> Outcome:
         """Acknowledge, unacknowledge, escalate or lift the silence of one alert."""

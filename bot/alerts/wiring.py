@@ -167,6 +167,7 @@ def build_alerting(
         alert_policy(settings),
         catalog(config.language),
         clock,
+        trend_horizon=timedelta(days=config.forecast.horizon_days),
     )
     timing = schedule_policy(settings, config.forecast)
     # One id per build, shared by the checks' claims, the outbox's and the heartbeat, so that

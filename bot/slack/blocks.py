@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.display import visible
+from bot.trend_text import trend_text
 from checks.i18n import Catalog
 from checks.report import Finding, Report, Status, Tip, VolumeReport
 from checks.windows import Window, server_zone
@@ -104,7 +105,7 @@ def report_blocks(
     ]
     findings = _finding_blocks(report.findings, t, FINDINGS_BUDGET)
     room = MAX_BLOCKS - len(head) - len(tail) - len(findings) - 2  # two dividers
-    volumes = _volume_blocks(report.volumes, t, room)
+    volumes = _volume_blocks(report.volumes, t, room, shown)
     body: list[Block] = []
     if volumes:
         body += [DividerBlock(), *volumes]
@@ -129,7 +130,7 @@ def _summary(report: Report, t: Catalog, zone: tzinfo, window_at: datetime | Non
     return f"{emoji} {line}\n{when}"
 
 
-def volume_line(v: VolumeReport, t: Catalog) -> str:
+def volume_line(v: VolumeReport, t: Catalog, zone: tzinfo | None = None) -> str:
     """One volume in mrkdwn: name, label, roles; status and sizes; a usage bar."""
     name = f"*{escape(v.letter or v.name)}*"
     if v.label:
@@ -147,6 +148,9 @@ def volume_line(v: VolumeReport, t: Catalog) -> str:
         sizes += "  ·  " + t.text(
             "slack.volume_recommended", recommended=t.size(v.recommended_free_bytes)
         )
+    trend = trend_text(v, t, zone)
+    if trend is not None:
+        sizes += "  ·  " + t.text("slack.volume_trend", trend=trend)
     status = f"{EMOJI[v.status]} *{t.text(f'status.{v.status.value}')}*"
     return f"{first}\n{status}  {sizes}\n`{usage_bar(v)}`"
 
@@ -158,7 +162,9 @@ def usage_bar(v: VolumeReport, width: int = 10) -> str:
     return "█" * filled + "░" * (width - filled) + f" {100 * share:3.0f}%"
 
 
-def _volume_blocks(volumes: Sequence[VolumeReport], t: Catalog, room: int) -> list[Block]:
+def _volume_blocks(
+    volumes: Sequence[VolumeReport], t: Catalog, room: int, zone: tzinfo | None = None
+) -> list[Block]:
     """Problem volumes one by one; healthy ones too while there is room, else one summary line."""
     if room <= 0 or not volumes:
         return []
@@ -170,7 +176,7 @@ def _volume_blocks(volumes: Sequence[VolumeReport], t: Catalog, room: int) -> li
     else:
         shown = problems[: room - 1]
         rest = problems[room - 1 :] + healthy
-    blocks: list[Block] = [SectionBlock(text=mrkdwn(clip(volume_line(v, t)))) for v in shown]
+    blocks: list[Block] = [SectionBlock(text=mrkdwn(clip(volume_line(v, t, zone)))) for v in shown]
     if rest:
         names = ", ".join(escape(v.letter or v.label or v.name) for v in rest)
         line = t.text("slack.more_volumes", count=len(rest), names=names)

@@ -29,6 +29,7 @@ from bot.terminal.options import (
     load_settings,
 )
 from bot.terminal.status import status
+from bot.terminal.stored_trends import with_stored_trends
 from bot.terminal.targets import chosen_servers
 from bot.terminal.trend import trend
 from checks.evaluate import evaluate
@@ -82,7 +83,7 @@ def check(
             fail(t.text("error.local_alone"))
         emit(check_local(t), output, t)
     targets = chosen_servers(settings, servers or [], all_servers, t, config)
-    reports = run_fleet(settings, targets, t)
+    reports = with_stored_trends(settings, run_fleet(settings, targets, t))
     # Times in each server's zone: its configured timezone, else the offset it reported.
     pairs = zip(targets, reports, strict=True)
     zones = {r.host: server_zone(server, r.next_backup_at) for server, r in pairs}

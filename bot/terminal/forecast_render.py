@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bot.display import inert_json, visible
+from bot.trend_text import per_day
 from checks.forecast import ForecastState, Trend, VolumeForecast, WindowForecast
 from checks.i18n import Catalog, zone_label
 from checks.report import Status
@@ -70,19 +71,12 @@ def _trend(result: VolumeForecast, zone: tzinfo, t: Catalog) -> str:
             points=result.points,
             hours=t.number(result.span / timedelta(hours=1), "#,##0"),
         )
-    text = _per_day(trend.free_bytes_per_day, t)
+    text = per_day(trend.free_bytes_per_day, t)
     if result.state is ForecastState.POOR_FIT:
         return t.text("forecast.poor_fit", trend=text)
     if result.step_at is not None and trend.since >= result.step_at:
         return t.text("forecast.restarted", trend=text, when=t.datetime(result.step_at, zone))
     return text
-
-
-def _per_day(rate: float, t: Catalog) -> str:
-    if abs(rate) < 1024 * 1024:  # under 1 MB a day: nothing a day's backup notices
-        return t.text("forecast.flat")
-    key = "forecast.falling" if rate < 0 else "forecast.rising"
-    return t.text(key, size=t.size(round(abs(rate))))
 
 
 def _failing(result: VolumeForecast, zone: tzinfo, t: Catalog) -> str:

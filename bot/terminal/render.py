@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.display import visible
+from bot.trend_text import trend_text
 from checks.i18n import Catalog
 from checks.report import Command, Report, Status, VolumeReport
 from checks.windows import Window, server_zone
@@ -40,7 +41,7 @@ def report_parts(report: Report, t: Catalog, zone: tzinfo | None = None) -> list
     shown = zone or server_zone(None, report.next_backup_at)
     parts: list[RenderableType] = []
     if report.volumes:
-        parts.append(volume_table(report, t))
+        parts.append(volume_table(report, t, shown))
     parts += _findings(report, t)
     when = (
         t.text("report.next_backup", when=t.datetime(report.next_backup_at, shown))
@@ -52,8 +53,9 @@ def report_parts(report: Report, t: Catalog, zone: tzinfo | None = None) -> list
     return parts
 
 
-def volume_table(report: Report, t: Catalog) -> Table:
-    """One row per volume: name, label, roles, sizes, status and a usage bar."""
+def volume_table(report: Report, t: Catalog, zone: tzinfo | None = None) -> Table:
+    """One row per volume: name, label, roles, sizes, status, a usage bar and, where the stored
+    history gives one, the trend."""
     # Every cell holding host text is a Text: a str cell would be parsed as rich markup.
     title = Text(t.text("table.title", host=visible(report.host)))
     table = Table(title=title, title_justify="left")
@@ -66,8 +68,12 @@ def volume_table(report: Report, t: Catalog) -> Table:
         table.add_column(t.text(f"table.{key}"), justify="right", min_width=6)
     table.add_column(t.text("table.status"))
     table.add_column(t.text("table.usage"), min_width=6)
+    with_trends = any(v.trend is not None for v in report.volumes)
+    if with_trends:
+        table.add_column(t.text("table.trend"), overflow="fold")
     for v in report.volumes:
         label = [plain(v.label or "")] if with_labels else []
+        trend = [trend_text(v, t, zone) or t.text("table.none")] if with_trends else []
         table.add_row(
             plain(v.letter or v.name),
             *label,
@@ -78,6 +84,7 @@ def volume_table(report: Report, t: Catalog) -> Table:
             _optional_size(v.recommended_free_bytes, t),
             status_text(v.status, t),
             _usage(v),
+            *trend,
         )
     return table
 

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from slack_bolt import App
 
+from bot.alerts.history import History
 from bot.alerts.wiring import Alerting
 from bot.config import Config
 from bot.serve import EVENTS_PATH, make_http_server
@@ -26,6 +27,7 @@ from bot.slack.services import Services
 from bot.storage.database import open_database
 from checks.collect.winrm import winrm_collect
 from checks.inventory import Server
+from checks.report import Report
 from checks.snapshot import Snapshot
 from tests.conftest import ENVIRON, PASSWORD, PROFILES, USER, inventory_for
 from tests.support.fleet import SimulatedFleet
@@ -249,3 +251,19 @@ def control(message: dict[str, Any], action_id: str) -> dict[str, Any]:
     actions = next(b for b in message["blocks"] if b["type"] == "actions")
     found: dict[str, Any] = next(e for e in actions["elements"] if e["action_id"] == action_id)
     return found
+
+
+def store_drain(
+    history: History, report: Report, letter: str, per_day: int, days: int = 10
+) -> None:
+    """Store the report's server checked every six hours for `days` days before it, the
+    volume `letter` losing `per_day` bytes a day down to what the report found."""
+    for k in range(days * 4, 0, -1):
+        volumes = [
+            v.model_copy(update={"free_bytes": v.free_bytes + per_day * k // 4})
+            if v.letter == letter
+            else v
+            for v in report.volumes
+        ]
+        at = report.checked_at - timedelta(hours=6 * k)
+        history.record(report.model_copy(update={"checked_at": at, "volumes": volumes}))

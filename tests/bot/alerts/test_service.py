@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from bot.alerts.service import Action
 from bot.storage.models import OutboxMessage
-from tests.bot.conftest import AlertBot, open_alert
+from checks.units import MB
+from tests.bot.conftest import AlertBot, open_alert, store_drain
 from tests.conftest import PROFILES
 from tests.support.slack_api import SlackStandIn
 
@@ -71,3 +72,32 @@ def test_a_check_logs_one_line_and_an_unknown_one_says_why(
     (line,) = [r.getMessage() for r in caplog.records if r.name == "bot.alerts.service"]
     assert line.startswith("fs01: unknown (fs01 could not be checked: ")
     assert "503" in line
+
+
+def test_the_lead_time_alert_says_how_fast_d_has_been_falling(
+    alert_bot: AlertBot, stand_in: SlackStandIn
+) -> None:
+    alert_bot.clock.set(20, 0)
+    service = alert_bot.alerting.service
+    (server,) = service.inventory.resolved()
+    store_drain(service.history, service.inspect(server), "D:", 410 * MB)
+    top = open_alert(alert_bot, stand_in)
+    assert "D: has 235 MB free" in top["text"]
+    assert "Free space on D: has been falling 410 MB/day." in top["text"]
+    assert "Free space on D: has been falling 410 MB/day." in top["blocks"][0]["text"]["text"]
+    # The report stored with the alert carries the trend, for its thread's details.
+    (window,) = {w for w in alert_bot.alerting.driver.plan(give_up=False).windows.values() if w}
+    stored = alert_bot.alerting.service.alerts.find("fs01", window)
+    assert stored is not None
+    assert stored.report is not None
+    d = next(v for v in stored.report.volumes if v.letter == "D:")
+    assert d.trend is not None
+    assert d.trend.free_bytes_per_day == -410 * MB
+
+
+def test_without_history_the_alert_says_nothing_of_a_trend(
+    alert_bot: AlertBot, stand_in: SlackStandIn
+) -> None:
+    top = open_alert(alert_bot, stand_in)
+    assert "D: has 235 MB free" in top["text"]
+    assert "falling" not in top["text"]

@@ -36,7 +36,10 @@ def handle_recheck(
         return
 
     def run() -> None:
-        (report,) = services.checks.check(resolution.servers, t)
+        (checked,) = services.checks.check(resolution.servers, t)
+        # As the slash command shows it: with the stored trend where alerts keep a history.
+        alerting = services.alerting
+        report = alerting.service.with_trends(checked) if alerting else checked
         status = t.text(f"status.{report.status.value}")
         respond(f"{report.host}: {status}", report_blocks(report, t), replace_original=True)
 

@@ -159,7 +159,10 @@ def _check_and_respond(
     response_type: str,
 ) -> None:
     if len(servers) <= MAX_SEPARATE_REPORTS:
-        for server, report in zip(servers, services.checks.check(servers, t), strict=True):
+        for server, checked in zip(servers, services.checks.check(servers, t), strict=True):
+            # The trend needs the bot's history, which it keeps once alerts are set up.
+            alerting = services.alerting
+            report = alerting.service.with_trends(checked) if alerting else checked
             blocks = report_blocks(report, t, server_zone(server, report.next_backup_at))
             respond(_fallback(report, t), blocks, response_type=response_type)
         return

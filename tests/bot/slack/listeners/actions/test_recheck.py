@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.bot.conftest import SIGNING_SECRET, Bot
+from checks.units import MB
+from tests.bot.conftest import SIGNING_SECRET, AlertBot, Bot, store_drain
 from tests.support.slack_api import SlackStandIn
 from tests.support.slack_signing import block_action_body, post, sign
 
@@ -53,3 +54,23 @@ def test_recheck_in_http_mode(stand_in: SlackStandIn, bot: Bot, http_url: str) -
     assert response.body is not None
     assert response.body["replace_original"] is True
     assert ":red_circle: dc01: CRITICAL" in str(response.body["blocks"])
+
+
+def test_recheck_shows_the_stored_trend_as_the_command_does(
+    stand_in: SlackStandIn, alert_bot: AlertBot
+) -> None:
+    services = alert_bot.services
+    server = services.checks.resolve(["fs01"]).servers[0]
+    (report,) = services.checks.check([server], services.catalog_for("U1"))
+    store_drain(alert_bot.alerting.service.history, report, "D:", 410 * MB)
+    url = stand_in.response_url()
+    stand_in.deliver_block_action("recheck", value="fs01", response_url=url).wait_ack(3.0)
+    (response,) = stand_in.wait_for_response(1, timeout=20)
+    assert response.body is not None
+    assert response.body["replace_original"] is True
+    d_line = next(
+        b["text"]["text"]
+        for b in response.body["blocks"]
+        if b["type"] == "section" and b["text"]["text"].startswith("*D:*")
+    )
+    assert "trend: falls 410 MB/day" in d_line

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from bot.config import Config
 from bot.slack.app import build_app
-from tests.bot.conftest import SIGNING_SECRET, Bot
+from checks.units import MB
+from tests.bot.conftest import SIGNING_SECRET, AlertBot, Bot, store_drain
 from tests.conftest import ENVIRON, inventory_for
 from tests.support.fleet import SimulatedFleet
 from tests.support.slack_api import BOT_TOKEN, SlackStandIn
@@ -232,3 +233,32 @@ def test_all_on_a_bigger_fleet_is_one_summary_updated_as_hosts_finish(
         "fault-refused",
         "jp01",
     ]
+
+
+def test_with_the_bots_history_each_volume_shows_its_trend(
+    stand_in: SlackStandIn, alert_bot: AlertBot
+) -> None:
+    """Alerts keep the history: D:'s 410 MB a day shows beside its sizes, and C:, steady, too."""
+    services = alert_bot.services
+    server = services.checks.resolve(["fs01"]).servers[0]
+    (report,) = services.checks.check([server], services.catalog_for("U1"))
+    store_drain(alert_bot.alerting.service.history, report, "D:", 410 * MB)
+    stand_in.deliver_slash_command(text="fs01").wait_ack(3.0)
+    (response,) = stand_in.wait_for_response(1, timeout=20)
+    assert response.body is not None
+    blocks = response.body["blocks"]
+    check_blocks(blocks)
+    lines = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    d_line = next(line for line in lines if line.startswith("*D:*"))
+    assert "trend: falls 410 MB/day" in d_line
+    c_line = next(line for line in lines if line.startswith("*C:*"))
+    assert "trend: steady" in c_line
+
+
+def test_without_alerts_there_is_no_history_and_no_trend(
+    stand_in: SlackStandIn, socket_bot: Bot
+) -> None:
+    stand_in.deliver_slash_command(text="fs01").wait_ack(3.0)
+    (response,) = stand_in.wait_for_response(1, timeout=20)
+    assert response.body is not None
+    assert "trend:" not in _text(response.body["blocks"])
