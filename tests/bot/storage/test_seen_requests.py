@@ -16,7 +16,12 @@ from bot.storage.seen_requests import PRUNE_EVERY_S, SeenRequestStore
 
 WINDOW_S = 301
 SIGNATURE = "v0=" + "a" * 64
-NOW = int(time.time())  # rows older than the window are pruned against the real clock
+
+
+def now() -> int:
+    """A request's timestamp as Slack would send it now: rows older than the window are pruned
+    against the real clock, so a time taken when the module was imported goes stale."""
+    return int(time.time())
 
 
 class Clock:
@@ -35,11 +40,12 @@ def _rows(sessions: sessionmaker[Session]) -> int:
 def test_a_signature_is_accepted_once_and_stored_as_its_digest_only(database_url: str) -> None:
     sessions = open_database(database_url)
     store = SeenRequestStore(sessions, WINDOW_S)
-    assert store.first_time(SIGNATURE, NOW) is True
-    assert store.first_time(SIGNATURE, NOW) is False
+    sent = now()
+    assert store.first_time(SIGNATURE, sent) is True
+    assert store.first_time(SIGNATURE, sent) is False
     # Another process on the same database (a replica, or this one restarted) refuses it too.
-    assert SeenRequestStore(sessions, WINDOW_S).first_time(SIGNATURE, NOW) is False
-    assert store.first_time("v0=" + "b" * 64, NOW) is True
+    assert SeenRequestStore(sessions, WINDOW_S).first_time(SIGNATURE, sent) is False
+    assert store.first_time("v0=" + "b" * 64, sent) is True
     with sessions() as session:
         digests = session.scalars(select(SeenRequest.digest)).all()
     assert len(digests) == 2
@@ -64,10 +70,11 @@ def _race(stores: list[SeenRequestStore], signature: str) -> list[bool | None]:
     """Every store asked about one signature at the same moment; their answers."""
     barrier = threading.Barrier(len(stores))
     answers: list[bool | None] = []
+    sent = now()
 
     def ask(store: SeenRequestStore) -> None:
         barrier.wait(timeout=10)
-        answers.append(store.first_time(signature, NOW))
+        answers.append(store.first_time(signature, sent))
 
     threads = [threading.Thread(target=ask, args=(store,)) for store in stores]
     for thread in threads:
@@ -90,4 +97,4 @@ def test_of_replicas_handed_one_request_at_once_exactly_one_accepts_it(
 def test_a_database_that_cannot_be_asked_answers_none() -> None:
     # Port 9 (discard) refuses connections: the database is down.
     sessions = sessionmaker(make_engine("postgresql+psycopg://postgres@127.0.0.1:9/test"))
-    assert SeenRequestStore(sessions, WINDOW_S).first_time(SIGNATURE, NOW) is None
+    assert SeenRequestStore(sessions, WINDOW_S).first_time(SIGNATURE, now()) is None
