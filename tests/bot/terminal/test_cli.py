@@ -186,13 +186,15 @@ def test_each_command_is_whole_on_its_own_line_in_a_narrow_terminal(run: Run, la
 
 
 def test_without_a_config_file_a_server_command_says_where_it_looked(run: Run) -> None:
-    for args in (["check", "--all"], ["check", "fs01"], ["windows"]):
+    for args in (["check", "--all"], ["check", "fs01"], ["windows"], ["trend", "fs01"]):
         result = run(*args)
         assert result.returncode == 3, args
         assert result.stderr.startswith(
             "backupcheck: no config file found (looked for --config, $BACKUPCHECK_CONFIG and "
             "./backupcheck.yaml): write one from config/backupcheck.example.yaml"
         ), args
+        # The way to try it without a config, whichever command was typed.
+        assert "`backupcheck check --local`" in result.stderr, args
 
 
 def test_an_unquoted_backup_time_is_explained(run: Run, tmp_path: Path) -> None:
