@@ -56,6 +56,8 @@ class SlackSettings(BaseModel):
     allowed_channels: list[ChannelId] = Field(default_factory=list)
     use_user_locale: bool = True
     check_workers: int = Field(default=8, ge=1, le=256)
+    # Jobs waiting for a check worker; beyond it, commands are told to try again in a minute.
+    check_queue_limit: int = Field(default=100, ge=1, le=10_000)
     # `backupcheck health` (and Docker's HEALTHCHECK) asks the running bot here; 0 turns it off.
     health_port: int = Field(default=8080, ge=0, le=65535)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import signal
 import socket
@@ -25,7 +26,14 @@ from bot.storage.database import MigrationBusy, open_database
 from bot.storage.lock import DatabaseInUse, lock_sqlite
 from checks.i18n import Catalog
 
-__all__ = ["EVENTS_PATH", "CannotStart", "MissingSecret", "make_http_server", "serve"]
+__all__ = [
+    "EVENTS_PATH",
+    "CannotStart",
+    "MissingSecret",
+    "make_http_server",
+    "serve",
+    "settle_heap",
+]
 logger = logging.getLogger(__name__)
 CLOSE_WAIT_S = 10.0  # closing Slack's connection takes a second or two; never longer than this
 
@@ -94,6 +102,14 @@ def _in_use(error: DatabaseInUse, t: Catalog) -> str:
     return t.text("serve.sqlite_in_use", holder=holder, database=error.database)
 
 
+def settle_heap() -> None:
+    """Exempt what start-up built (modules, config, the App) from later garbage collections."""
+    # A full collection walks every tracked object: over the ~140,000 that imports and set-up
+    # leave, each one stalled all requests for about 100 ms, several times the ack's p99.
+    gc.collect()
+    gc.freeze()
+
+
 def serve(
     config: Config,
     mode: str,
@@ -127,6 +143,7 @@ def serve(
             sessions=sessions,
             demo=demo,
         )
+        settle_heap()
         stop = threading.Event()
 
         def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -50,7 +50,9 @@ def build_app(
     if sessions is not None and config.alerts.channel is not None:
         alerting = build_alerting(config, sessions, client, collect, clock, demo=demo)
     services = Services(
-        checks=CheckService(config, collect, config.slack.check_workers),
+        checks=CheckService(
+            config, collect, config.slack.check_workers, config.slack.check_queue_limit
+        ),
         authorizer=Authorizer(
             client,
             config.slack.allowed_users,

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-from bot.alerts.schedule.pool import DaemonPool
+from bot.daemon_pool import DaemonPool
 from checks.fleet import Collect, Progress, check_fleet
 from checks.i18n import Catalog
 from checks.inventory import Inventory, Server
@@ -35,9 +35,12 @@ class Resolution:
 class CheckService:
     """The inventory, the collect function and a worker pool, shared by all listeners."""
 
-    def __init__(self, inventory: Inventory, collect: Collect, workers: int) -> None:
+    def __init__(
+        self, inventory: Inventory, collect: Collect, workers: int, queue_limit: int
+    ) -> None:
         self.inventory = inventory
         self._collect = collect
+        self.queue_limit = queue_limit
         # Daemon threads: on SIGTERM a check hung on a slow host must not hold the process past
         # its grace (the interpreter joins a ThreadPoolExecutor's threads at exit).
         self._pool = DaemonPool(workers, "slack-check")
@@ -63,6 +66,14 @@ class CheckService:
     ) -> list[Report]:
         """Reports for servers, in order; failures are `unknown` reports, never exceptions."""
         return check_fleet(servers, self._collect, t, progress=progress)
+
+    def busy_refusal(self, t: Catalog) -> str | None:
+        """The sentence for a full queue, None if a job may be queued. A job queued behind
+        queue_limit others could answer after its response_url expired, and under a flood the
+        queue would grow without bound."""
+        if self._pool.waiting() < self.queue_limit:
+            return None
+        return t.text("slack.busy", count=self.queue_limit)
 
     def submit(self, job: Callable[[], None]) -> Future[None]:
         """Run job in the check pool; its errors are logged, never lost silently."""

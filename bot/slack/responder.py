@@ -15,21 +15,28 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.webhook import WebhookClient
 
 logger = logging.getLogger(__name__)
+# bolt's own respond() has no retry handlers: a 429 there would lose the answer. The handlers
+# keep no state of their own (each request's RetryState does), so every client shares them.
+RETRY_HANDLERS = (
+    ConnectionErrorRetryHandler(max_retry_count=2),
+    RateLimitErrorRetryHandler(max_retry_count=3),
+    ServerErrorRetryHandler(max_retry_count=2),
+)
 
 
 class Responder:
     """Answers one slash command or button press through its response_url."""
 
     def __init__(self, response_url: str) -> None:
-        # bolt's own respond() has no retry handlers: a 429 there would lose the answer.
-        self._client = WebhookClient(
-            url=response_url,
-            retry_handlers=[
-                ConnectionErrorRetryHandler(max_retry_count=2),
-                RateLimitErrorRetryHandler(max_retry_count=3),
-                ServerErrorRetryHandler(max_retry_count=2),
-            ],
-        )
+        self._url = response_url
+        self._client: WebhookClient | None = None
+
+    def _webhook(self) -> WebhookClient:
+        # Made on the first post, in the check pool: a client reads the proxy settings from the
+        # environment, which would otherwise be the costliest step of every ack.
+        if self._client is None:
+            self._client = WebhookClient(url=self._url, retry_handlers=list(RETRY_HANDLERS))
+        return self._client
 
     def __call__(
         self,
@@ -47,7 +54,7 @@ class Responder:
             body["response_type"] = response_type
         if replace_original is not None:
             body["replace_original"] = replace_original
-        response = self._client.send_dict(body)
+        response = self._webhook().send_dict(body)
         if response.status_code != 200:
             logger.warning(
                 "Slack refused a response: HTTP %d %s", response.status_code, response.body[:200]

@@ -64,6 +64,9 @@ def handle_backupcheck(
             ack(text=refusal)
             return
         servers = list(resolution.servers)
+    if (busy := services.checks.busy_refusal(t)) is not None:
+        ack(text=busy)
+        return
     if request.action == "windows" and services.alerting is not None:
         ack(text=t.text("slack.reading_windows"))  # from the stored plan: nothing is checked
     elif len(servers) <= 5:
@@ -97,6 +100,9 @@ def _status(
     alerting = services.alerting
     if alerting is None:
         ack(text=t.text("replicas.no_alerting"))
+        return
+    if (busy := services.checks.busy_refusal(t)) is not None:
+        ack(text=busy)
         return
     ack(text=t.text("replicas.reading"))
     respond = Responder(str(command.get("response_url", "")))

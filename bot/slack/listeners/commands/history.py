@@ -7,7 +7,7 @@ from slack_bolt import Ack
 
 from bot.alerts.history_read import window_history
 from bot.slack.listeners.commands.history_blocks import history_blocks, history_title
-from bot.slack.responder import Responder
+from bot.slack.listeners.commands.reading import start_reading
 from bot.slack.services import Services
 from bot.slack.slash_text import SlashRequest
 from checks.i18n import Catalog
@@ -17,18 +17,10 @@ def handle_history(
     services: Services, ack: Ack, request: SlashRequest, command: dict[str, str], t: Catalog
 ) -> None:
     """Answer `history`; the windows are verified by the scheduler, so it needs alerts on."""
-    alerting = services.alerting
-    if alerting is None:
-        ack(text=t.text("history.no_alerting"))
+    reading = start_reading(services, ack, request, command, t, "history")
+    if reading is None:
         return
-    resolution = services.checks.resolve(request.servers)
-    if (refusal := resolution.refusal(t)) is not None:
-        ack(text=refusal)
-        return
-    (server,) = resolution.servers
-    ack(text=t.text("history.reading", server=server.name))
-    respond = Responder(str(command.get("response_url", "")))
-    response_type = "in_channel" if request.public else "ephemeral"
+    alerting, server, respond = reading.alerting, reading.server, reading.respond
 
     def answer() -> None:
         verifier = alerting.driver.verifier
@@ -42,6 +34,6 @@ def handle_history(
         zone = alerting.service.zone(server.name)
         title = history_title(server.name, found.lines, zone, t)
         blocks = history_blocks(server.name, found.lines, zone, t)
-        respond(title, blocks, response_type=response_type)
+        respond(title, blocks, response_type=reading.response_type)
 
     services.checks.submit(answer)

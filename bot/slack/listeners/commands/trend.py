@@ -25,6 +25,7 @@ from bot.charts.series import (
     worst_first,
 )
 from bot.display import visible
+from bot.slack.listeners.commands.reading import start_reading
 from bot.slack.listeners.commands.trend_blocks import trend_blocks, trend_fallback
 from bot.slack.responder import Responder
 from bot.slack.services import Services
@@ -52,18 +53,11 @@ def handle_trend(
     t: Catalog,
 ) -> None:
     """Answer `trend`; the history needs the alerts' database."""
-    alerting = services.alerting
-    if alerting is None:
-        ack(text=t.text("trend.no_alerting"))
+    reading = start_reading(services, ack, request, command, t, "trend")
+    if reading is None:
         return
-    resolution = services.checks.resolve(request.servers)
-    if (refusal := resolution.refusal(t)) is not None:
-        ack(text=refusal)
-        return
-    (server,) = resolution.servers
-    ack(text=t.text("trend.reading", server=server.name))
-    respond = Responder(str(command.get("response_url", "")))
-    response_type = "in_channel" if request.public else "ephemeral"
+    alerting, server, respond = reading.alerting, reading.server, reading.respond
+    response_type = reading.response_type
     channel = str(command.get("channel_id", ""))
 
     def answer() -> None:

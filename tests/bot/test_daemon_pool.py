@@ -1,4 +1,4 @@
-"""The scheduler's worker pool: tasks run in order on up to N threads, and neither a shutdown
+"""The daemon worker pool: tasks run in order on up to N threads, and neither a shutdown
 nor the interpreter's exit waits for a task that hangs longer than it is willing to."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from bot.alerts.schedule.pool import DaemonPool
+from bot.daemon_pool import DaemonPool
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -56,7 +56,7 @@ def test_a_hanging_task_does_not_hold_the_interpreters_exit() -> None:
     # A real interpreter: concurrent.futures' pool would keep it alive for the task's 60 s.
     program = (
         "import threading, time\n"
-        "from bot.alerts.schedule.pool import DaemonPool\n"
+        "from bot.daemon_pool import DaemonPool\n"
         "pool = DaemonPool(1, 'hang')\n"
         "running = threading.Event()\n"
         "pool.submit(lambda: (running.set(), time.sleep(60)))\n"
