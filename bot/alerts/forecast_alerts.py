@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -38,6 +39,17 @@ Clock = Callable[[], datetime]
 MAX_ROWS = 50_000
 
 
+@dataclass(frozen=True)
+class AtRiskAlert:
+    """The forecast alert this morning put (or kept) at risk, and the volumes that put it there."""
+
+    alert_id: int
+    server: Server
+    window_at: datetime
+    volumes: tuple[tuple[str, datetime], ...]  # each volume at risk and its first window at risk
+    now: datetime
+
+
 class ForecastAlerts:
     """Decides each server's forecast alert once a morning (the forecast job calls it)."""
 
@@ -59,8 +71,9 @@ class ForecastAlerts:
         self._clock = clock
         self._policy = policy or Policy()
 
-    def __call__(self, server: Server) -> None:
-        """Forecast the server's volumes and open, update or resolve its forecast alert."""
+    def __call__(self, server: Server) -> AtRiskAlert | None:
+        """Forecast the server's volumes and open, update or resolve its forecast alert;
+        returns the alert at risk, when this morning stored one."""
         now = self._clock()
         service = self._service
         volumes = self.series(server.name, now - self._policy.lookback, now)
@@ -80,6 +93,7 @@ class ForecastAlerts:
             for s in service.alerts.unresolved(after=now)
             if s.alert.server == server.name and forecast_only(s.alert)
         ]
+        found = None
         for window in windows_to_decide(open_windows, target):
             report = at_target if window == target else clear
             decide = _deciding(report, window, now, silenced, outlook.undecided)
@@ -94,6 +108,10 @@ class ForecastAlerts:
                     "at risk" if report.findings else "clear",
                     extra={"host": server.name, "alert_id": alert_id},
                 )
+            if alert_id is not None and window == target and report.findings:
+                pairs = tuple((r.volume.volume_id, r.window.at) for r in risks)
+                found = AtRiskAlert(alert_id, server, window, pairs, now)
+        return found
 
     def series(self, server: str, since: datetime, now: datetime) -> list[VolumeSeries]:
         """Each volume's readings since `since`, for the volumes rule 2 last asked space of."""

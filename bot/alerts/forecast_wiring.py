@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
+from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.alerts.forecast_alerts import ForecastAlerts
+from bot.alerts.forecast_charts import ForecastCharts, ForecastJob
+from bot.alerts.outbox import Outbox
 from bot.alerts.schedule.survey import ForecastTiming
 from bot.alerts.service import AlertService
 from bot.config import Config, ForecastSettings
@@ -31,10 +34,15 @@ def forecast_alerts(
     sessions: sessionmaker[Session],
     jitter: timedelta,
     clock: Callable[[], datetime],
-) -> ForecastAlerts | None:
-    """The forecast job's decisions; None when forecasting is off."""
+    outbox: Outbox,
+    client: WebClient,
+) -> ForecastJob | None:
+    """The forecast job's decisions and charts (uploaded with `client`, into the threads of the
+    messages `outbox` posts); None when forecasting is off."""
     settings = config.forecast
     if not settings.enabled:
         return None
     horizon = timedelta(days=settings.horizon_days)
-    return ForecastAlerts(service, sessions, catalog(config.language), horizon, jitter, clock)
+    t = catalog(config.language)
+    alerts = ForecastAlerts(service, sessions, t, horizon, jitter, clock)
+    return ForecastJob(alerts, ForecastCharts(sessions, outbox, client, service, t, horizon))

@@ -182,17 +182,19 @@ def build_alerting(
         catalog(config.language),
         clock,
     )
-    forecaster = forecast_alerts(config, service, sessions, timing.jitter, clock)
-    lease = timedelta(seconds=settings.lease_s)
-    driver = Driver(
-        service, timing, clock, replica, lease, verifier=verifier, forecaster=forecaster
-    )
     outbox = Outbox(
         sessions,
         outbox_client(str(client.token), client.base_url),
         clock,
         timedelta(seconds=settings.edit_interval_s),
         replica=replica,
+    )
+    # The charts' own client: one attempt per call, each within the outbox's timeout.
+    charts = outbox_client(str(client.token), client.base_url)
+    forecaster = forecast_alerts(config, service, sessions, timing.jitter, clock, outbox, charts)
+    lease = timedelta(seconds=settings.lease_s)
+    driver = Driver(
+        service, timing, clock, replica, lease, verifier=verifier, forecaster=forecaster
     )
     url = HeartbeatUrl(settings.heartbeat_url) if settings.heartbeat_url else None
     t = catalog(config.language)

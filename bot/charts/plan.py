@@ -52,7 +52,8 @@ class Chart:
     forecast: tuple[tuple[datetime, float], ...]  # the expected line, from now on
     band: tuple[tuple[datetime, float, float], ...]  # (time, low, high)
     windows: tuple[datetime, ...]
-    failing: datetime | None  # the first window below the recommendation or the minimum
+    # The first window below the recommendation or the minimum (or the one an alert names).
+    failing: datetime | None
 
 
 def chart_plan(trend: VolumeTrend, t: Catalog, lookback: timedelta = LOOKBACK) -> Chart:
@@ -85,10 +86,11 @@ def chart_plan(trend: VolumeTrend, t: Catalog, lookback: timedelta = LOOKBACK) -
             forecast.append((at.astimezone(zone), clipped(expected)))
             band.append((at.astimezone(zone), clipped(low), clipped(high)))
     windows = tuple(w.astimezone(zone) for w in trend.windows if now < w <= end)
-    failing = result.first_failing
+    first = result.first_failing
+    failing = trend.highlight or (first.at if first else None)
     start = min([o.at for o in seen] + [now - lookback]).astimezone(zone)
     return Chart(
-        labels=_labels(trend, t, unit, failing.at if failing else None),
+        labels=_labels(trend, t, unit, failing),
         unit=unit,
         start=max(start, (now - lookback).astimezone(zone)),
         end=max(end, now).astimezone(zone),
@@ -98,7 +100,7 @@ def chart_plan(trend: VolumeTrend, t: Catalog, lookback: timedelta = LOOKBACK) -
         forecast=tuple(forecast),
         band=tuple(band),
         windows=windows,
-        failing=failing.at.astimezone(zone) if failing else None,
+        failing=failing.astimezone(zone) if failing else None,
     )
 
 

@@ -64,6 +64,9 @@ class VolumeTrend:
     windows: tuple[datetime, ...]
     now: datetime
     zone: tzinfo
+    # The window an alert names for this volume, marked instead of the first failing one, so
+    # that the chart in the alert's thread and the alert agree.
+    highlight: datetime | None = None
 
 
 def volume_series(readings: Sequence[Reading]) -> list[VolumeSeries]:

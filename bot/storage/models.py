@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -78,6 +79,8 @@ class Alert(Base):
     digest_key: Mapped[str | None] = mapped_column(String(200))
     # How the window's backup went, once verified after it (bot.alerts.verdict).
     outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The day (in the server's zone) a forecast chart was last put in its thread: one a day.
+    chart_day: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

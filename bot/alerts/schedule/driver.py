@@ -40,7 +40,7 @@ class Driver:
     ) -> None:
         self._service = service
         self.verifier = verifier
-        self._forecaster = forecaster
+        self.forecaster = forecaster
         self._policy = policy
         self._clock = clock
         self.replica = replica
@@ -206,9 +206,9 @@ class Driver:
                 # Only lead-time checks alert; the others record history (and the schedule).
                 window = job.window_at if job.kind in ("check", "recheck") else None
                 self._service.settle(server, window, report, check_id=job.id)
-            if job.kind == "forecast" and self._forecaster is not None:
+            if job.kind == "forecast" and self.forecaster is not None:
                 # From the history, even when the server could not be read this morning.
-                self._forecaster(server)
+                self.forecaster(server)
         finally:
             try:
                 # A check that raised is not run again (it would fail the same way until its

@@ -7,6 +7,7 @@ its story in the same thread. A clean-up clears the forecast, and the alert reso
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,13 +16,18 @@ import pytest
 from sqlalchemy import select
 
 from bot.alerts.schedule.plan import Job
+from bot.alerts.wiring import build_alerting
+from bot.config import Config
+from bot.slack.client import web_client
+from bot.storage.database import open_database
 from bot.storage.models import CheckResult
+from checks.collect.winrm import winrm_collect
 from checks.units import GB, MB
 from tests.bot.alerts.test_evening import channel_messages
 from tests.bot.conftest import JST, AlertBot, alert_config, running_alert_bot
-from tests.conftest import PROFILES
+from tests.conftest import ENVIRON, PROFILES
 from tests.support.fleet import SimulatedFleet
-from tests.support.slack_api import SlackStandIn
+from tests.support.slack_api import BOT_TOKEN, SlackStandIn
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -50,8 +56,9 @@ def host_at(moment: datetime, free_bytes: int) -> Any:
 class Week:
     """Walks the bot through time: before each step, D: is where the drain has taken it."""
 
-    def __init__(self, bot: AlertBot) -> None:
+    def __init__(self, bot: AlertBot, config: Config) -> None:
         self.bot = bot
+        self.config = config
         self.freed_at: datetime | None = None
         self.freed_to = 0
 
@@ -86,6 +93,7 @@ def _steps(start: datetime, end: datetime) -> Iterator[datetime]:
 
 
 SPECIAL = {(9, 30), (20, 45)}
+PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture
@@ -101,7 +109,7 @@ def week(
     )
     with running_alert_bot(stand_in, evening_fleet, database_url, config) as bot:
         bot.clock.now = SATURDAY
-        yield Week(bot)
+        yield Week(bot, config)
 
 
 def at(days: int, hour: int, minute: int = 0) -> datetime:
@@ -154,6 +162,12 @@ def test_a_draining_volume_is_forecast_days_ahead_and_its_lead_time_alert_joins_
         "alert_silence",
     ]
     assert thread_of(stand_in, top) == []
+    (chart,) = stand_in.files.shared()  # and in its thread, the chart of D:
+    assert (chart.channel, chart.thread_ts) == ("C123", top["ts"])
+    assert (chart.filename, chart.title) == ("fs01-D-2026-11-23.png", "Free space on fs01 D:")
+    assert chart.data is not None
+    assert chart.data.startswith(PNG)
+    assert 10_000 < len(chart.data) < 500_000
 
     week.until(at(0, 23))  # Monday: no second forecast alert, and no escalation by itself
     assert week.bot.alerting.service.escalate_due() == 0
@@ -164,6 +178,12 @@ def test_a_draining_volume_is_forecast_days_ahead_and_its_lead_time_alert_joins_
     (top,) = tops(stand_in)
     assert len(stand_in.calls("chat.update")) == 1
     assert "before Thursday's 21:00 JST backup" in top["text"]
+    # Today's chart under yesterday's, matching the message's figures.
+    charts = stand_in.files.shared()
+    assert [(c.filename, c.thread_ts) for c in charts] == [
+        ("fs01-D-2026-11-23.png", top["ts"]),
+        ("fs01-D-2026-11-24.png", top["ts"]),
+    ]
 
     week.until(at(3, 19))  # Thursday, before the lead-time check: still one alert
     assert len(tops(stand_in)) == 1
@@ -181,6 +201,53 @@ def test_a_draining_volume_is_forecast_days_ahead_and_its_lead_time_alert_joins_
         top["text"],  # the details and tips, with the alert's summary as their text
     ]
     assert "Free at least 104 MB on D:" in str(channel_messages(stand_in))
+
+
+def test_the_chart_goes_in_the_thread_once_a_day_whichever_replica_forecasts_again(
+    week: Week, stand_in: SlackStandIn, database_url: str
+) -> None:
+    week.until(at(0, 9, 30))
+    (top,) = tops(stand_in)
+    assert [c.thread_ts for c in stand_in.files.shared()] == [top["ts"]]
+    # At 10:30 a second replica runs the morning's forecast again (as after a lease taken
+    # over), and so does the first: the alert is updated in place, and no second chart comes.
+    week.bot.clock.now = at(0, 10, 30)
+    config = week.config
+    client = web_client(BOT_TOKEN, stand_in.api_url)
+    collect = winrm_collect(config, ENVIRON)
+    replica = build_alerting(config, open_database(database_url), client, collect, week.bot.clock)
+    server = replica.service.inventory.find("fs01")
+    assert server is not None
+    for driver in (replica.driver, week.bot.alerting.driver):
+        assert driver.forecaster is not None
+        driver.forecaster(server)
+    replica.outbox.deliver_due()
+    assert len(tops(stand_in)) == 1
+    assert len(stand_in.calls("chat.update")) == 2  # each run updated the alert in place
+    assert len(stand_in.calls("files.getUploadURLExternal")) == 1
+    assert len(stand_in.files.shared()) == 1
+
+
+def test_a_failed_chart_upload_costs_one_log_line_and_never_the_alert(
+    week: Week, stand_in: SlackStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    stand_in.queue_response(
+        "files.completeUploadExternal", body={"ok": False, "error": "not_in_channel"}
+    )
+    caplog.set_level(logging.INFO, logger="bot.alerts.forecast_charts")
+    week.until(at(0, 12))
+    (top,) = tops(stand_in)
+    assert "before Thursday's 21:00 JST backup" in top["text"]
+    assert stand_in.files.shared() == []
+    lines = [r for r in caplog.records if r.name == "bot.alerts.forecast_charts"]
+    assert [(r.levelname, r.getMessage(), r.exc_info) for r in lines] == [
+        (
+            "WARNING",
+            "the forecast chart of fs01 could not be uploaded (not_in_channel); the alert stands",
+            None,
+        )
+    ]
+    assert len(stand_in.calls("files.getUploadURLExternal")) == 1  # not tried again today
 
 
 def test_a_clean_up_clears_the_forecast_and_resolves_its_alert(

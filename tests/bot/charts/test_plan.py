@@ -5,6 +5,7 @@ zone, with labels from the catalog."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -96,3 +97,16 @@ def test_without_enough_history_only_what_was_seen_is_drawn_with_a_note(
     assert chart.labels.y_axis == "Free space (MB)"
     assert chart.labels.note == "Not enough history to forecast yet."
     assert len(chart.observed) == 5
+
+
+def test_a_window_an_alert_names_is_marked_instead_of_the_first_failing_one(
+    server: Server, drain: Drain, en: Catalog
+) -> None:
+    windows = windows_ahead(server, None, NOW, TOKYO)
+    trend = volume_trend(server, drain(), windows, NOW, TOKYO)
+    failing = trend.forecast.first_failing
+    assert failing is not None
+    named = next(w for w in windows if w != failing.at)
+    chart = chart_plan(replace(trend, highlight=named), en)
+    assert chart.failing == named
+    assert chart.labels.failing == f"First failing backup: {en.datetime(named, TOKYO)}"

@@ -4,7 +4,6 @@ with files_upload_v2. A failed upload costs one sentence in the answer, never th
 
 from __future__ import annotations
 
-import functools
 import logging
 
 from slack_bolt import Ack
@@ -12,8 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.alerts.wiring import Alerting
-from bot.charts.cache import ChartCache
-from bot.charts.draw import trend_png
+from bot.charts.cache import volume_png
 from bot.charts.series import (
     HORIZON,
     LOOKBACK,
@@ -39,9 +37,6 @@ logger = logging.getLogger(__name__)
 # Charts uploaded for one request: `trend fs01` on a server with many volumes shows them all in
 # figures, and the worst ones as charts.
 MAX_CHARTS = 4
-# One per process, shared by every request: a chart is drawn once per volume and day (and again
-# after a newer reading).
-CHARTS = ChartCache()
 
 
 def handle_trend(
@@ -104,10 +99,7 @@ def _upload(
 ) -> None:
     uploads = []
     for trend in trends:
-        latest = trend.series.observations[-1].at if trend.series.observations else None
-        day = trend.now.astimezone(trend.zone).date()
-        key = (trend.server, trend.series.volume_id, t.lang, day, latest)
-        png = CHARTS.get(key, functools.partial(trend_png, trend, t))
+        png = volume_png(trend, t)
         title = t.text("trend.chart_title", server=trend.server, volume=trend.series.label)
         letter = "".join(c for c in trend.series.label if c.isalnum()) or "volume"
         uploads.append(
