@@ -105,3 +105,4 @@ def test_the_file_is_named_after_the_server_the_volume_and_the_day() -> None:
         "fs01-Volume1b2c-2026-11-30.png"
     )
     assert chart_filename("fs01", "\\\\", TODAY) == "fs01-volume-2026-11-30.png"
+    assert chart_filename("fs01", "x" * 5000 + ";rm", TODAY) == f"fs01-{'x' * 32}-2026-11-30.png"
