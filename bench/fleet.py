@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 import winrm  # noqa: E402
 
+from bench.cores import split_cores  # noqa: E402
 from bot.i18n import catalog  # noqa: E402
 from checks.collect.winrm import winrm_collect  # noqa: E402
 from checks.fleet import DEFAULT_WORKERS, check_fleet  # noqa: E402
@@ -44,14 +45,6 @@ NAIVE_FACTS = [
     "Get-WBSchedule -Policy (Get-WBPolicy)",
     "Get-WBSummary",
 ]
-
-
-def split_cores() -> tuple[set[int], set[int]] | None:
-    """The checker's cores and the simulated hosts' core, or None if there is one core only."""
-    cores = sorted(os.sched_getaffinity(0))
-    if len(cores) < 2:
-        return None
-    return set(cores[:-1]), {cores[-1]}
 
 
 def serve(names: list[str], latency_ms: int, pipe: Connection, cores: set[int] | None) -> None:

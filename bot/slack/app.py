@@ -17,7 +17,7 @@ from bot.slack.check_pool import CheckService
 from bot.slack.client import web_client
 from bot.slack.language import LanguagePicker
 from bot.slack.listeners import register
-from bot.slack.replay import WINDOW_S, SeenSignatures, replay_guard
+from bot.slack.replay import WINDOW_S, ReplayGuard, SeenSignatures
 from bot.slack.services import Services
 from bot.storage.seen_requests import SeenRequestStore
 from checks.collect.dispatch import collect_for
@@ -76,7 +76,7 @@ def build_app(
     # HTTP mode: bolt accepts a signature for five minutes; this accepts each one once, across
     # every replica on the database.
     shared = SeenRequestStore(sessions, WINDOW_S) if sessions is not None else None
-    app.use(replay_guard(SeenSignatures(), shared))
+    app.use(ReplayGuard(SeenSignatures(), shared))
     register(app, services)
     return app, services
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from slack_bolt import BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 
 logger = logging.getLogger(__name__)
 # slack_sdk's SignatureVerifier accepts |now - timestamp| <= 300 s; one second more for rounding.
@@ -57,28 +58,32 @@ class SharedRecord(Protocol):
     def first_time(self, signature: str, timestamp: int) -> bool | None: ...
 
 
-Middleware = Callable[[BoltRequest, BoltResponse, Callable[[], None]], BoltResponse]
-
-
-def replay_guard(seen: SeenSignatures, shared: SharedRecord | None = None) -> Middleware:
+class ReplayGuard(Middleware):
     """A global bolt middleware that refuses replays; bolt runs it after verifying signatures.
     `shared` is asked only about requests this process has not seen; if it cannot answer,
     the process's own record decides."""
 
-    def refuse_replays(
-        req: BoltRequest, resp: BoltResponse, next: Callable[[], None]
+    # A Middleware subclass, not a function given to app.use: bolt then calls it directly
+    # instead of matching its arguments by name on every request, which cost as much as the
+    # slash command's own listener.
+    def __init__(self, seen: SeenSignatures, shared: SharedRecord | None = None) -> None:
+        self._seen = seen
+        self._shared = shared
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
     ) -> BoltResponse:
+        """Pass a request on unless its signature was accepted before (then 401)."""
         signature = _header(req, "x-slack-signature")
         timestamp = _header(req, "x-slack-request-timestamp")
         # Socket Mode requests carry no signature: Slack's WebSocket is authenticated instead.
         signed = req.mode != "socket_mode" and signature is not None and timestamp is not None
-        if signed and not _first_time(seen, shared, str(signature), int(str(timestamp))):
+        if signed and not _first_time(
+            self._seen, self._shared, str(signature), int(str(timestamp))
+        ):
             logger.warning("refused a replayed request (its signature was already accepted)")
             return BoltResponse(status=401, body="")
-        next()
-        return resp
-
-    return refuse_replays
+        return next()
 
 
 def _first_time(

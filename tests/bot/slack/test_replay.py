@@ -12,7 +12,7 @@ import pytest
 from slack_bolt import BoltRequest, BoltResponse
 from sqlalchemy.orm import sessionmaker
 
-from bot.slack.replay import WINDOW_S, Middleware, SeenSignatures, replay_guard
+from bot.slack.replay import WINDOW_S, ReplayGuard, SeenSignatures
 from bot.storage.database import make_engine, open_database
 from bot.storage.seen_requests import SeenRequestStore
 from tests.bot.conftest import SIGNING_SECRET, Bot
@@ -92,21 +92,21 @@ def test_a_replayed_button_press_is_refused_but_the_same_body_signed_anew_is_not
     assert post(http_url, body, sign(SIGNING_SECRET, body))[0] == 200
 
 
-def _guarded(guard: Middleware, body: bytes, headers: dict[str, str]) -> int:
+def _guarded(guard: ReplayGuard, body: bytes, headers: dict[str, str]) -> int:
     """The status the guard gives a request (200: passed on to the listeners)."""
     request = BoltRequest(body=body.decode(), headers=headers)
-    passed: list[bool] = []
-    response = guard(request, BoltResponse(status=200, body=""), lambda: passed.append(True))
-    return response.status if not passed else 200
+    passed = BoltResponse(status=200, body="")
+    response = guard.process(
+        req=request, resp=BoltResponse(status=500, body=""), next=lambda: passed
+    )
+    return response.status
 
 
 def test_with_a_database_a_request_one_process_accepted_is_refused_by_another(
     tmp_path: Path,
 ) -> None:
     sessions = open_database(f"sqlite:///{tmp_path / 'backupcheck.db'}")
-    one, other = (
-        replay_guard(SeenSignatures(), SeenRequestStore(sessions, WINDOW_S)) for _ in "ab"
-    )
+    one, other = (ReplayGuard(SeenSignatures(), SeenRequestStore(sessions, WINDOW_S)) for _ in "ab")
     body = slash_command_body(text="fs01")
     headers = sign(SIGNING_SECRET, body)
     assert _guarded(one, body, headers) == 200
@@ -116,7 +116,7 @@ def test_with_a_database_a_request_one_process_accepted_is_refused_by_another(
 
 def test_when_the_database_cannot_be_asked_the_process_record_still_refuses_replays() -> None:
     down = sessionmaker(make_engine("postgresql+psycopg://postgres@127.0.0.1:9/test"))
-    guard = replay_guard(SeenSignatures(), SeenRequestStore(down, WINDOW_S))
+    guard = ReplayGuard(SeenSignatures(), SeenRequestStore(down, WINDOW_S))
     body = slash_command_body(text="fs01")
     headers = sign(SIGNING_SECRET, body)
     assert _guarded(guard, body, headers) == 200
