@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from slack_bolt import App
@@ -33,6 +33,9 @@ from tests.conftest import ENVIRON, PASSWORD, PROFILES, USER, inventory_for
 from tests.support.fleet import SimulatedFleet
 from tests.support.slack_api import BOT_TOKEN, SlackStandIn
 from tests.support.slack_harness import socket_mode
+
+if TYPE_CHECKING:  # replica_group builds on this module's Clock and alert_config
+    from tests.support.replica_group import Replicas
 
 BACKUPCHECK = Path(sys.executable).with_name("backupcheck")
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # noqa: S105 - Slack's documented example
@@ -162,6 +165,24 @@ def evening_fleet() -> Iterator[SimulatedFleet]:
     with SimulatedFleet(profiles, users={USER: PASSWORD}) as running:
         yield running
         assert running.errors == []
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """19:00 JST on the evening the alert tests play out; it moves only when the test says so."""
+    return Clock(EVENING)
+
+
+@pytest.fixture
+def replicas(
+    stand_in: SlackStandIn, evening_fleet: SimulatedFleet, database_url: str, clock: Clock
+) -> Iterator[Callable[..., Replicas]]:
+    """Makes groups of in-process replicas on one database (`replicas(servers, **alerts)`), all
+    on `clock` and the evening fleet; every one is stopped at the end."""
+    from tests.support.replica_group import replica_groups
+
+    with replica_groups(stand_in, evening_fleet, database_url, clock) as make:
+        yield make
 
 
 def alert_config(

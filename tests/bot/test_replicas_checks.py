@@ -5,7 +5,7 @@ spinning meanwhile), and a stopping replica leaves its queued checks to the othe
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,27 +15,12 @@ from apscheduler.job import Job as TimedJob
 from bot.alerts.schedule.leases import Verdict
 from bot.alerts.schedule.store import ScheduleStore
 from bot.storage.database import open_database
-from tests.bot.conftest import EVENING, JST, Clock
-from tests.support.fleet import SimulatedFleet
-from tests.support.replica_group import LEASE, Replicas, fire_due, replica_groups, runs
-from tests.support.slack_api import SlackStandIn
+from tests.bot.conftest import JST, Clock
+from tests.support.replica_group import LEASE, Replicas, fire_due, runs
 
 pytestmark = pytest.mark.timeout(90)
 WINDOW = datetime(2026, 11, 24, 21, 0, tzinfo=JST)
 DEAD = "dead-host:4242:dead"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(EVENING)
-
-
-@pytest.fixture
-def replicas(
-    stand_in: SlackStandIn, evening_fleet: SimulatedFleet, database_url: str, clock: Clock
-) -> Iterator[Callable[..., Replicas]]:
-    with replica_groups(stand_in, evening_fleet, database_url, clock) as make:
-        yield make
 
 
 def test_a_survivor_waits_for_a_dead_replicas_lease_then_takes_the_check_over(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,30 +18,16 @@ from bot.config import Config
 from bot.storage.database import open_database
 from bot.storage.models import Alert as AlertRow
 from bot.storage.models import ScheduledRun
-from tests.bot.conftest import EVENING, Clock
+from tests.bot.conftest import Clock
 from tests.support.fleet import SimulatedFleet
-from tests.support.replica_group import LEASE, Replicas, at_once, replica_groups, runs
+from tests.support.replica_group import LEASE, Replicas, at_once, runs
 from tests.support.replicas import wait_until
-from tests.support.slack_api import SlackStandIn
 
 pytestmark = [
     pytest.mark.timeout(90),
     pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
 ]
 GRACE = timedelta(seconds=1)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(EVENING)
-
-
-@pytest.fixture
-def replicas(
-    stand_in: SlackStandIn, evening_fleet: SimulatedFleet, database_url: str, clock: Clock
-) -> Iterator[Callable[..., Replicas]]:
-    with replica_groups(stand_in, evening_fleet, database_url, clock) as make:
-        yield make
 
 
 def test_a_check_outlasting_the_grace_is_handed_back_and_what_it_finds_is_not_recorded(

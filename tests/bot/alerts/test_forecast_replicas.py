@@ -3,16 +3,14 @@ morning forecast run once, whichever replicas get there, under the checks' lease
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
 from tests.bot.alerts.test_forecast_week import MONDAY
-from tests.bot.conftest import EVENING, Clock
+from tests.bot.conftest import Clock
 from tests.bot.test_replicas_jobs import at_once
-from tests.support.fleet import SimulatedFleet
-from tests.support.replica_group import Replicas, replica_groups, runs
-from tests.support.slack_api import SlackStandIn
+from tests.support.replica_group import Replicas, runs
 
 pytestmark = [
     pytest.mark.timeout(90),
@@ -20,20 +18,10 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def replicas(
-    stand_in: SlackStandIn, evening_fleet: SimulatedFleet, database_url: str
-) -> Iterator[tuple[Callable[..., Replicas], Clock]]:
-    clock = Clock(EVENING)
-    with replica_groups(stand_in, evening_fleet, database_url, clock) as make:
-        yield make, clock
-
-
 def test_each_survey_and_forecast_runs_once_across_replicas(
-    replicas: tuple[Callable[..., Replicas], Clock], database_url: str
+    replicas: Callable[..., Replicas], clock: Clock, database_url: str
 ) -> None:
-    make, clock = replicas
-    group = make(3, forecast={"survey_every_h": 6})
+    group = replicas(3, forecast={"survey_every_h": 6})
     first, second = group.add(), group.add()
     # Monday 10:00 in Tokyo: every server's survey of the 09:00 period is due (each within its
     # first hour), and the 09:30 forecast is within the grace.

@@ -4,7 +4,7 @@ dies mid-reading is taken over when its lease ends, and the verdict is posted on
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -15,7 +15,7 @@ from bot.alerts.schedule.store import ScheduleStore
 from bot.config import Config
 from bot.storage.database import open_database
 from bot.storage.models import WindowOutcome
-from tests.bot.conftest import ALERT_CHANNEL, EVENING, Clock
+from tests.bot.conftest import ALERT_CHANNEL, Clock
 from tests.conftest import PROFILES
 from tests.support.fleet import SimulatedFleet
 from tests.support.replica_group import (
@@ -23,7 +23,6 @@ from tests.support.replica_group import (
     Replicas,
     fire_due,
     fleet_config,
-    replica_groups,
     runs,
 )
 from tests.support.slack_api import SlackStandIn
@@ -32,18 +31,10 @@ pytestmark = pytest.mark.timeout(120)
 DEAD = "dead-host:4242:dead"
 
 
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(EVENING)
-
-
-@pytest.fixture
-def replicas(
-    stand_in: SlackStandIn, evening_fleet: SimulatedFleet, database_url: str, clock: Clock
-) -> Iterator[Callable[..., Replicas]]:
+@pytest.fixture(autouse=True)
+def backup_running(evening_fleet: SimulatedFleet) -> None:
+    """fs01's backup is still running when the readings start."""
     evening_fleet.set_profile("fs01", PROFILES["outcome-running"])
-    with replica_groups(stand_in, evening_fleet, database_url, clock) as make:
-        yield make
 
 
 def test_a_replica_dying_mid_reading_is_taken_over_when_its_lease_ends(
