@@ -9,8 +9,9 @@ against a floor measured in the same run: a bare bolt app that only acks, served
 The sender keeps one connection per thread open, as Slack's senders do. The bot runs as
 `serve` runs it: its start-up heap settled (bot.serve.settle_heap) and its check queue bounded
 by slack.check_queue_limit, so commands beyond it are told to try again (counted apart).
-`--control` serves the bare app in our place too: the ratio it prints is the bench's own
-resolution (the alternation's bias and the rounds' spread), against which ours is read.
+`--control` serves the bare app in our place too, while our app's checks run beside them as in
+a real run: the ratio it prints is the bench's own resolution (the alternation's bias and the
+rounds' spread), against which ours is read.
 """
 
 from __future__ import annotations
@@ -150,6 +151,12 @@ def main() -> None:
         for server in (bare, ours_):
             threading.Thread(target=server.serve_forever, daemon=True).start()
             timed_sends(server.server_port, bodies(), args.concurrency, apart)
+        if args.control:
+            # The control runs under the same load as a real run: our app fills its check queue
+            # and its workers check the slow hosts throughout, beside the two bare apps timed.
+            ours_app = make_http_server(app, 0, "127.0.0.1")
+            threading.Thread(target=ours_app.serve_forever, daemon=True).start()
+            timed_sends(ours_app.server_port, bodies(), args.concurrency, apart)
         # Rounds alternate, so that a busy moment of the machine weighs on both, and which goes
         # first alternates too (the second of a pair runs measurably faster). A p99 of one
         # round's 1,000 requests is its tenth slowest, which one hiccup moves: the figures are
