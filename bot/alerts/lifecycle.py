@@ -28,6 +28,11 @@ class Effect(StrEnum):
     REPLY_OUTCOME = "reply_outcome"  # after the window: how the backup went (verify_plan.py)
 
 
+# A failed backup's alert escalates by itself within this long of its window; older ones (say,
+# from before an upgrade) are left as they are.
+VERDICT_ESCALATES_FOR = timedelta(days=1)
+
+
 @dataclass(frozen=True)
 class AlertPolicy:
     """When a result alerts, and when an unacknowledged alert escalates by itself."""
@@ -171,8 +176,16 @@ def unsilence(alert: Alert, user: str, now: datetime) -> Transition:
 
 def escalation_due(alert: Alert, now: datetime, policy: AlertPolicy) -> bool:
     """Unacknowledged alerts escalate after a while, or at the latest just before the window;
-    once the backup has started, calling people in is too late (say, after a restart)."""
-    if alert.state != "open" or alert.silenced(now) or now >= alert.window_at:
+    once the backup has started, calling people in is too late (say, after a restart). An alert
+    whose window's verdict needs someone (a failed backup) escalates after the same while,
+    counted from the window: the next window is its deadline now."""
+    if alert.state != "open" or alert.silenced(now):
+        return False
+    if alert.outcome is not None and not alert.outcome.kind.good:
+        if now - alert.window_at > VERDICT_ESCALATES_FOR:
+            return False
+        return now - max(alert.opened_at, alert.window_at) >= policy.escalate_after
+    if now >= alert.window_at:
         return False
     waited_long_enough = now - alert.opened_at >= policy.escalate_after
     window_close = alert.window_at - now <= policy.escalate_before_window

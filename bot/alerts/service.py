@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.alerts.forecast_notice import forecast_only
 from bot.alerts.history import History
 from bot.alerts.lifecycle import (
+    VERDICT_ESCALATES_FOR,
     Alert,
     AlertPolicy,
     Transition,
@@ -222,7 +223,7 @@ class AlertService:
         now = self._clock()
         silenced = self.silences.active(now)
         escalated = 0
-        for stored in self.alerts.unresolved(after=now):
+        for stored in self.alerts.unresolved(after=now - VERDICT_ESCALATES_FOR):
             if stored.alert.server in silenced:  # a server-wide silence covers reopened alerts too
                 continue
             if forecast_only(stored.alert):  # days ahead: people take it in working hours

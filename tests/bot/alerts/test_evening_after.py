@@ -146,6 +146,27 @@ def test_a_failure_with_no_alert_opens_one_with_the_codes_meaning(
     assert read_at(fine_bot, 21, 30) == []
 
 
+def test_a_failure_nobody_acknowledges_escalates_though_its_window_has_passed(
+    fine_bot: AlertBot, stand_in: SlackStandIn
+) -> None:
+    assert read_at(fine_bot, 20, 0) == ["check"]
+    fine_bot.fleet.set_profile("fs01", PROFILES["outcome-failed-vss-space"])
+    assert read_at(fine_bot, 21, 10) == ["verify"]
+    top, _ = the_alert(stand_in)
+    assert "failed: 0x80780119" in top["text"]
+    # escalate_after_min is 20: the next window is the deadline now, not this one.
+    service = fine_bot.alerting.service
+    fine_bot.clock.set(21, 29)
+    assert service.escalate_due() == 0
+    fine_bot.clock.set(21, 30)
+    assert service.escalate_due() == 1
+    fine_bot.alerting.outbox.deliver_due()
+    top, replies = the_alert(stand_in)
+    assert "<!subteam^S0ONCALL>" in replies[-1]
+    assert "Escalated" in str(top["blocks"])
+    assert service.escalate_due() == 0  # once
+
+
 def test_a_backup_that_never_started_is_an_alert_after_the_start_grace(
     fine_bot: AlertBot, stand_in: SlackStandIn
 ) -> None:

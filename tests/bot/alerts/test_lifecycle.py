@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from bot.alerts.lifecycle import (
+    VERDICT_ESCALATES_FOR,
     Alert,
     AlertPolicy,
     Effect,
@@ -19,6 +21,7 @@ from bot.alerts.lifecycle import (
     silence,
     unacknowledge,
 )
+from bot.alerts.verdict import VerdictKind, WindowVerdict
 from checks.evaluate import evaluate
 from checks.i18n import Catalog
 from checks.report import Report, Status
@@ -133,6 +136,27 @@ def test_once_the_backup_has_started_an_old_alert_no_longer_escalates() -> None:
     # Say the bot was down from 20:05 to 23:00: nobody is called in for a backup already running.
     assert not escalation_due(_open(at(20, 0)), at(21, 0), POLICY)
     assert not escalation_due(_open(at(20, 0)), at(23, 0), POLICY)
+
+
+@pytest.mark.parametrize("kind", [k for k in VerdictKind if not k.good])
+def test_a_backup_the_verdict_says_needs_someone_escalates_after_its_window(
+    kind: VerdictKind,
+) -> None:
+    # Opened by the verdict at 21:20: the next window is the deadline, so the usual while applies.
+    failed = replace(_open(at(21, 20)), outcome=WindowVerdict(kind))
+    assert not escalation_due(failed, at(21, 49), POLICY)
+    assert escalation_due(failed, at(21, 50), POLICY)
+    # A pre-check alert nobody took, marked failed later, escalates with the verdict.
+    marked = replace(_open(at(20, 0)), outcome=WindowVerdict(kind))
+    assert not escalation_due(marked, at(21, 29), POLICY)
+    assert escalation_due(marked, at(23, 10), POLICY)
+    # Old verdicts (say, from before an upgrade) are left as they are.
+    assert not escalation_due(failed, WINDOW + VERDICT_ESCALATES_FOR + timedelta(1), POLICY)
+
+
+def test_a_backup_that_succeeded_never_escalates_its_alert() -> None:
+    verified = replace(_open(at(20, 0)), outcome=WindowVerdict(VerdictKind.SUCCEEDED))
+    assert not escalation_due(verified, at(23, 0), POLICY)
 
 
 def test_silenced_alerts_do_not_escalate_until_the_silence_ends() -> None:
