@@ -16,18 +16,13 @@ from bot.slack.client import web_client
 from bot.storage.database import open_database
 from bot.storage.models import ScheduledRun
 from checks.collect.winrm import winrm_collect
-from tests.bot.conftest import EVENING, JST, Clock, alert_config
+from tests.bot.conftest import JST, Clock, alert_config
 from tests.conftest import ENVIRON
 from tests.support.fleet import SimulatedFleet
 from tests.support.slack_api import BOT_TOKEN, SlackStandIn
 
 pytestmark = pytest.mark.timeout(60)
 WINDOW = datetime(2026, 11, 24, 21, 0, tzinfo=JST)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(EVENING)
 
 
 @pytest.fixture
