@@ -85,6 +85,31 @@ logging.getLogger("bot.alerts.service").info("fs01: critical")
     assert result.stderr.rstrip().endswith("INFO bot.alerts.service: fs01: critical")
 
 
+def test_a_run_skipped_while_the_last_one_goes_on_is_not_a_warning_each_time() -> None:
+    """A slow Slack holds the outbox's run past its next; APScheduler would warn every 2 s."""
+    script = """
+import logging, time
+from apscheduler.schedulers.background import BackgroundScheduler
+from bot.logs import configure_logging
+configure_logging("text", [])
+scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1})
+scheduler.add_job(lambda: time.sleep(0.5), "interval", seconds=0.05, id="deliver")
+scheduler.start()
+time.sleep(0.4)
+scheduler.shutdown(wait=False)
+logging.getLogger("apscheduler.scheduler").warning("Run time of job was missed")
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert "skipped" not in result.stderr
+    assert "maximum number of running instances" not in result.stderr
+    assert result.stderr.strip() == "" or result.stderr.rstrip().endswith(
+        "WARNING apscheduler.scheduler: Run time of job was missed"
+    )
+    assert "Run time of job was missed" in result.stderr  # its other warnings still show
+
+
 def test_a_host_s_text_cannot_forge_a_log_line() -> None:
     line = TextFormatter("%(levelname)s %(name)s: %(message)s").format(
         _record("%s: unknown (%s)", "fs01", "x\n2026-12-01 INFO bot: fs01: ok\x1b[2J")
