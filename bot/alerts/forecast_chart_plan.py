@@ -64,9 +64,3 @@ def charted(trends: Sequence[VolumeTrend], at_risk: Mapping[str, datetime]) -> l
     ]
     marked.sort(key=lambda t: (at_risk[t.series.volume_id], t.series.label.casefold()))
     return marked[:MAX_CHARTS]
-
-
-def chart_filename(server: str, label: str, day: date) -> str:
-    """fs01-D-2026-11-23.png: the server, the volume's letters and digits, and the day."""
-    letters = "".join(c for c in label if c.isalnum())[:32] or "volume"
-    return f"{server}-{letters}-{day.isoformat()}.png"

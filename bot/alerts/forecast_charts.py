@@ -15,10 +15,11 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.alerts.forecast_alerts import AtRiskAlert, ForecastAlerts
-from bot.alerts.forecast_chart_plan import ChartState, Skip, chart_filename, chart_skip, charted
+from bot.alerts.forecast_chart_plan import ChartState, Skip, chart_skip, charted
 from bot.alerts.outbox import Outbox
 from bot.alerts.service import AlertService
 from bot.charts.cache import volume_png
+from bot.charts.plan import chart_filename
 from bot.charts.series import LOOKBACK, volume_series, volume_trend, windows_ahead
 from bot.slack.blocks import escape
 from bot.storage.models import Alert as AlertRow

@@ -118,9 +118,11 @@ def _frame(axes: Axes, chart: Chart, font: FontProperties) -> None:
     formatter = dates.DateFormatter("%m-%d %H:%M", tz=zone)  # type: ignore[no-untyped-call]
     axes.xaxis.set_major_formatter(formatter)
     labels = chart.labels
-    axes.set_title(labels.title, fontproperties=font, loc="left")
-    axes.set_xlabel(labels.x_axis, fontproperties=font)
-    axes.set_ylabel(labels.y_axis, fontproperties=font)
+    # The title carries the host's volume label: "$" must stay a dollar sign, never mathtext
+    # (a label such as $\foo$ would stop savefig).
+    axes.set_title(labels.title, fontproperties=font, loc="left", parse_math=False)
+    axes.set_xlabel(labels.x_axis, fontproperties=font, parse_math=False)
+    axes.set_ylabel(labels.y_axis, fontproperties=font, parse_math=False)
     axes.grid(True, color="#e5e5e5", linewidth=0.8)
     if labels.note:
         axes.text(
@@ -131,6 +133,7 @@ def _frame(axes: Axes, chart: Chart, font: FontProperties) -> None:
             ha="right",
             va="top",
             fontproperties=font,
+            parse_math=False,
         )
     small = font.copy()
     small.set_size("small")

@@ -4,7 +4,7 @@ label, in the server's time zone. Pure; bot.charts.draw only draws what this ret
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from statistics import NormalDist
 
 from bot.charts.series import LOOKBACK, VolumeTrend
@@ -128,3 +128,9 @@ def _labels(trend: VolumeTrend, t: Catalog, unit: int, failing: datetime | None)
         else None,
         note=note,
     )
+
+
+def chart_filename(server: str, label: str, day: date) -> str:
+    """fs01-D-2026-11-23.png: the server, the volume's letters and digits, and the day."""
+    letters = "".join(c for c in label if c.isalnum())[:32] or "volume"
+    return f"{server}-{letters}-{day.isoformat()}.png"

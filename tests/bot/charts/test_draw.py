@@ -98,6 +98,18 @@ def test_japanese_labels_without_a_japanese_font_are_drawn_in_english_and_logged
         assert warned == []
 
 
+@pytest.mark.parametrize("name", ["$\\undefinedcmd$", "$x^$", "Data $1 and $2\\"])
+def test_a_volume_label_with_dollar_signs_is_drawn_as_text(
+    server: Server, drain: Drain, en: Catalog, name: str
+) -> None:
+    hostile = volume_trend(
+        server, drain(name=name), windows_ahead(server, None, NOW, TOKYO), NOW, TOKYO
+    )
+    png = trend_png(hostile, en)
+    assert png.startswith(PNG_SIGNATURE)
+    assert Image.open(io.BytesIO(png)).size == (WIDTH_PX, HEIGHT_PX)
+
+
 def test_a_font_is_found_for_latin_text_and_none_for_glyphs_no_font_has() -> None:
     assert family_for("fs01 D:\\: free space (GB)") is not None
     assert family_for("\U0010fffd") is None  # a private-use code point

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
-from bot.charts.plan import BAND_STEPS, chart_plan
+from bot.charts.plan import BAND_STEPS, chart_filename, chart_plan
 from bot.charts.series import volume_trend, windows_ahead
 from checks.forecast import ForecastState
 from checks.i18n import Catalog
@@ -110,3 +110,15 @@ def test_a_window_an_alert_names_is_marked_instead_of_the_first_failing_one(
     chart = chart_plan(replace(trend, highlight=named), en)
     assert chart.failing == named
     assert chart.labels.failing == f"First failing backup: {en.datetime(named, TOKYO)}"
+
+
+DAY = date(2026, 11, 30)
+
+
+def test_the_file_is_named_after_the_server_the_volume_and_the_day() -> None:
+    assert chart_filename("fs01", "D:", DAY) == "fs01-D-2026-11-30.png"
+    assert chart_filename("fs01", "\\\\?\\Volume{1b2c}\\", DAY) == (
+        "fs01-Volume1b2c-2026-11-30.png"
+    )
+    assert chart_filename("fs01", "\\\\", DAY) == "fs01-volume-2026-11-30.png"
+    assert chart_filename("fs01", "x" * 5000 + ";rm", DAY) == f"fs01-{'x' * 32}-2026-11-30.png"

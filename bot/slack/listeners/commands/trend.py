@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.alerts.wiring import Alerting
 from bot.charts.cache import volume_png
+from bot.charts.plan import chart_filename
 from bot.charts.series import (
     HORIZON,
     LOOKBACK,
@@ -23,6 +24,7 @@ from bot.charts.series import (
     worst_first,
 )
 from bot.display import visible
+from bot.slack.blocks import escape
 from bot.slack.listeners.commands.reading import start_reading
 from bot.slack.listeners.commands.trend_blocks import trend_blocks, trend_fallback
 from bot.slack.responder import Responder
@@ -101,11 +103,11 @@ def _upload(
     for trend in trends:
         png = volume_png(trend, t)
         title = t.text("trend.chart_title", server=trend.server, volume=trend.series.label)
-        letter = "".join(c for c in trend.series.label if c.isalnum()) or "volume"
+        day = trend.now.astimezone(trend.zone).date()
         uploads.append(
             {
                 "file": png,
-                "filename": f"{trend.server}-{letter}.png",
+                "filename": chart_filename(trend.server, trend.series.label, day),
                 "title": title,
                 "alt_txt": title,
             }
@@ -114,7 +116,7 @@ def _upload(
         client.files_upload_v2(
             channel=channel,
             file_uploads=uploads,
-            initial_comment=t.text("trend.chart_comment", server=trends[0].server),
+            initial_comment=t.text("trend.chart_comment", server=escape(trends[0].server)),
         )
     except SlackApiError as error:
         reason = str(error.response.get("error") or error.response.status_code)

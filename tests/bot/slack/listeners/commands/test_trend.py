@@ -64,7 +64,7 @@ def test_the_figures_answer_and_the_chart_arrives_in_the_channel(
     assert "C:" not in text
     (chart,) = stand_in.files.wait_shared(1, timeout=20)
     assert chart.channel == ALERT_CHANNEL  # where the command was typed
-    assert chart.filename == "fs01-D.png"
+    assert chart.filename == "fs01-D-2026-11-24.png"  # the server's day
     assert chart.title == "Free space on fs01 D:"
     assert chart.initial_comment == "fs01: free space over the last 30 days, and the forecast"
     image = Image.open(io.BytesIO(chart.data or b""))
@@ -83,7 +83,7 @@ def test_every_volume_in_the_backup_gets_its_figures_and_chart_worst_first(
     assert text.index("*D:*") < text.index("*C:*")  # the failing one first
     assert "*E:*" in text
     charts = stand_in.files.wait_shared(3, timeout=30)
-    assert [c.filename for c in charts] == ["fs01-D.png", "fs01-C.png", "fs01-E.png"]
+    assert [c.filename for c in charts] == [f"fs01-{v}-2026-11-24.png" for v in "DCE"]
     assert len(stand_in.calls("files.completeUploadExternal")) == 1
 
 
