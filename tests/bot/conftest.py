@@ -126,6 +126,48 @@ def http_url(bot: Bot) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+@dataclass
+class HeldBot:
+    """The bot in HTTP mode with one check worker, room for two waiting checks, and hosts held
+    until `release` is set; `contacted` names each server a check reached."""
+
+    url: str
+    release: threading.Event
+    contacted: list[str]
+
+
+@pytest.fixture
+def held_bot(stand_in: SlackStandIn, fleet: SimulatedFleet) -> Iterator[HeldBot]:
+    """A bot whose check queue fills up: checks wait at the host until the test releases them."""
+    settings = inventory_for(fleet, ["fs01", "dc01"]).model_dump(exclude_none=True)
+    settings["slack"] = {"check_workers": 1, "check_queue_limit": 2}
+    config = Config.model_validate(settings)
+    collect = winrm_collect(config, ENVIRON)
+    held = HeldBot("", threading.Event(), [])
+
+    def held_collect(server: Server) -> Snapshot:
+        held.contacted.append(server.name)
+        held.release.wait(20)
+        return collect(server)
+
+    app, services = build_app(
+        config,
+        bot_token=BOT_TOKEN,
+        signing_secret=SIGNING_SECRET,
+        api_url=stand_in.api_url,
+        collect=held_collect,
+    )
+    server = make_http_server(app, 0, "127.0.0.1")
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    held.url = f"http://127.0.0.1:{server.server_port}{EVENTS_PATH}"
+    try:
+        yield held
+    finally:
+        held.release.set()
+        server.shutdown()
+        services.checks.shutdown(wait=True)
+
+
 class Clock:
     """Time that moves only when a test says so."""
 

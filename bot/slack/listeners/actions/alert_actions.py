@@ -54,6 +54,9 @@ def handle_alert_action(
         return
     window_at = parsed[1]
     if kind == ALERT_RECHECK_ACTION:
+        if (busy := services.checks.busy_refusal(t)) is not None:  # pressed over and over
+            respond(busy, response_type="ephemeral", replace_original=False)
+            return
         services.checks.submit(lambda: _recheck(alerting, server, window_at, user))
         return
     if kind == "silence":

@@ -34,6 +34,9 @@ def handle_recheck(
             replace_original=False,
         )
         return
+    if (busy := services.checks.busy_refusal(t)) is not None:  # a button pressed over and over
+        respond(busy, response_type="ephemeral", replace_original=False)
+        return
 
     def run() -> None:
         (checked,) = services.checks.check(resolution.servers, t)

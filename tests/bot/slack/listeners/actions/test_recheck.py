@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from checks.units import MB
-from tests.bot.conftest import SIGNING_SECRET, AlertBot, Bot, store_drain
+from tests.bot.conftest import SIGNING_SECRET, AlertBot, Bot, HeldBot, eventually, store_drain
 from tests.support.slack_api import SlackStandIn
 from tests.support.slack_signing import block_action_body, post, sign
 
@@ -54,6 +54,27 @@ def test_recheck_in_http_mode(stand_in: SlackStandIn, bot: Bot, http_url: str) -
     assert response.body is not None
     assert response.body["replace_original"] is True
     assert ":red_circle: dc01: CRITICAL" in str(response.body["blocks"])
+
+
+def test_a_full_check_queue_tells_the_presser_privately_and_queues_nothing(
+    stand_in: SlackStandIn, held_bot: HeldBot
+) -> None:
+    urls = []
+    for _ in range(4):  # one running, two waiting, and one press too many
+        urls.append(stand_in.response_url())
+        body = block_action_body("recheck", value="fs01", response_url=urls[-1])
+        assert post(held_bot.url, body, sign(SIGNING_SECRET, body))[0] == 200
+        eventually(lambda: held_bot.contacted != [])
+    (refused,) = stand_in.wait_for_response(1, timeout=20, id=urls[3].rsplit("/", 1)[-1])
+    assert refused.body is not None
+    assert refused.body["replace_original"] is False
+    assert refused.body["response_type"] == "ephemeral"
+    assert refused.body["text"] == (
+        "2 checks are already waiting for their turn; try again in a minute."
+    )
+    held_bot.release.set()
+    assert len(stand_in.wait_for_response(4, timeout=30)) == 4
+    assert held_bot.contacted == ["fs01"] * 3
 
 
 def test_recheck_shows_the_stored_trend_as_the_command_does(

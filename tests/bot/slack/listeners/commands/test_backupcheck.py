@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.config import Config
-from bot.serve import make_http_server
 from bot.slack.app import build_app
-from checks.collect.winrm import winrm_collect
-from checks.inventory import Server
-from checks.snapshot import Snapshot
 from checks.units import MB
-from tests.bot.conftest import SIGNING_SECRET, AlertBot, Bot, store_drain
+from tests.bot.conftest import SIGNING_SECRET, AlertBot, Bot, HeldBot, eventually, store_drain
 from tests.conftest import ENVIRON, inventory_for
 from tests.support.fleet import SimulatedFleet
 from tests.support.slack_api import BOT_TOKEN, SlackStandIn
@@ -271,52 +265,17 @@ def test_without_alerts_there_is_no_history_and_no_trend(
 
 
 def test_a_full_check_queue_answers_try_again_and_queues_nothing(
-    stand_in: SlackStandIn, fleet: SimulatedFleet
+    stand_in: SlackStandIn, held_bot: HeldBot
 ) -> None:
-    inventory = inventory_for(fleet, ["fs01", "dc01"])
-    settings = inventory.model_dump(exclude_none=True)
-    settings["slack"] = {"check_workers": 1, "check_queue_limit": 2}
-    config = Config.model_validate(settings)
-    collect = winrm_collect(config, ENVIRON)
-    release = threading.Event()
-    contacted: list[str] = []
-
-    def held_collect(server: Server) -> Snapshot:
-        contacted.append(server.name)
-        release.wait(20)
-        return collect(server)
-
-    app, services = build_app(
-        config,
-        bot_token=BOT_TOKEN,
-        signing_secret=SIGNING_SECRET,
-        api_url=stand_in.api_url,
-        collect=held_collect,
-    )
-    server = make_http_server(app, 0, "127.0.0.1")
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}/slack/events"
-    try:
-        answers = []
-        for _ in range(4):  # one running, two waiting, and one too many
-            body = slash_command_body(text="fs01", response_url=stand_in.response_url())
-            answers.append(post(url, body, sign(SIGNING_SECRET, body))[1])
-            _wait_until(lambda: contacted != [])
-        assert answers[:3] == ["Checking fs01…"] * 3
-        assert answers[3] == "2 checks are already waiting for their turn; try again in a minute."
-        release.set()
-        assert len(stand_in.wait_for_response(3, timeout=30)) == 3
-        time.sleep(0.3)
-        assert len(stand_in.responses()) == 3
-        assert contacted == ["fs01"] * 3
-    finally:
-        release.set()
-        server.shutdown()
-        services.checks.shutdown(wait=True)
-
-
-def _wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
+    answers = []
+    for _ in range(4):  # one running, two waiting, and one too many
+        body = slash_command_body(text="fs01", response_url=stand_in.response_url())
+        answers.append(post(held_bot.url, body, sign(SIGNING_SECRET, body))[1])
+        eventually(lambda: held_bot.contacted != [])
+    assert answers[:3] == ["Checking fs01…"] * 3
+    assert answers[3] == "2 checks are already waiting for their turn; try again in a minute."
+    held_bot.release.set()
+    assert len(stand_in.wait_for_response(3, timeout=30)) == 3
+    time.sleep(0.3)
+    assert len(stand_in.responses()) == 3
+    assert held_bot.contacted == ["fs01"] * 3
