@@ -178,13 +178,15 @@ def escalation_due(alert: Alert, now: datetime, policy: AlertPolicy) -> bool:
     """Unacknowledged alerts escalate after a while, or at the latest just before the window;
     once the backup has started, calling people in is too late (say, after a restart). An alert
     whose window's verdict needs someone (a failed backup) escalates after the same while,
-    counted from the window: the next window is its deadline now."""
+    counted from the verdict: the next window is its deadline now."""
     if alert.state != "open" or alert.silenced(now):
         return False
     if alert.outcome is not None and not alert.outcome.kind.good:
-        if now - alert.window_at > VERDICT_ESCALATES_FOR:
+        too_old = now - alert.window_at > VERDICT_ESCALATES_FOR
+        if too_old or alert.severity.rank < policy.min_severity.rank:
             return False
-        return now - max(alert.opened_at, alert.window_at) >= policy.escalate_after
+        told = alert.outcome.decided_at or alert.window_at
+        return now - max(alert.opened_at, told) >= policy.escalate_after
     if now >= alert.window_at:
         return False
     waited_long_enough = now - alert.opened_at >= policy.escalate_after

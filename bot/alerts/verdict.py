@@ -3,7 +3,7 @@ the outcome table stores, and the messages render. Pure."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -39,6 +39,9 @@ class WindowVerdict:
     last_backup_at: datetime | None = None  # not run: the server's latest backup
     next_backup_at: datetime | None = None  # not run: its next scheduled one, if any
     waited: timedelta | None = None
+    # When the bot reached it: what an escalation counts from. Not part of the verdict itself,
+    # so the same reading repeated after a takeover is still the same verdict.
+    decided_at: datetime | None = field(default=None, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         """For a JSON column."""
@@ -51,6 +54,7 @@ class WindowVerdict:
             "last_backup_at": _iso(self.last_backup_at),
             "next_backup_at": _iso(self.next_backup_at),
             "waited_s": int(self.waited.total_seconds()) if self.waited is not None else None,
+            "decided_at": _iso(self.decided_at),
         }
 
     @classmethod
@@ -66,6 +70,7 @@ class WindowVerdict:
             last_backup_at=_moment(data.get("last_backup_at")),
             next_backup_at=_moment(data.get("next_backup_at")),
             waited=timedelta(seconds=waited) if waited is not None else None,
+            decided_at=_moment(data.get("decided_at")),
         )
 
 

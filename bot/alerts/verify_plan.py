@@ -131,6 +131,7 @@ def on_verdict(
     else keeps it open (or reopens it) marked with the verdict. Without an alert, a verdict
     that needs someone opens one, unless the server is silenced; a success posts only when
     configured to."""
+    verdict = replace(verdict, decided_at=now)
     if alert is not None:
         if alert.outcome == verdict:  # told already (a reading repeated after a takeover)
             return Transition(alert)

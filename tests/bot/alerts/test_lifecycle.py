@@ -154,6 +154,25 @@ def test_a_backup_the_verdict_says_needs_someone_escalates_after_its_window(
     assert not escalation_due(failed, WINDOW + VERDICT_ESCALATES_FOR + timedelta(1), POLICY)
 
 
+def test_an_alert_the_verdict_reopens_gives_people_the_usual_while_from_the_verdict() -> None:
+    # Resolved at 20:30 (space freed), reopened by the 23:00 verdict: the news is at 23:00.
+    verdict = WindowVerdict(VerdictKind.FAILED, decided_at=at(23, 0))
+    reopened = replace(_open(at(20, 0)), outcome=verdict)
+    assert not escalation_due(reopened, at(23, 29), POLICY)
+    assert escalation_due(reopened, at(23, 30), POLICY)
+
+
+def test_a_verdict_below_min_severity_never_escalates() -> None:
+    critical_only = AlertPolicy(min_severity=Status.CRITICAL)
+    running = replace(
+        _open(at(20, 0)),
+        severity=Status.WARNING,
+        outcome=WindowVerdict(VerdictKind.STILL_RUNNING, decided_at=at(21, 0)),
+    )
+    assert not escalation_due(running, at(23, 0), critical_only)
+    assert escalation_due(running, at(23, 0), POLICY)
+
+
 def test_a_backup_that_succeeded_never_escalates_its_alert() -> None:
     verified = replace(_open(at(20, 0)), outcome=WindowVerdict(VerdictKind.SUCCEEDED))
     assert not escalation_due(verified, at(23, 0), POLICY)

@@ -140,8 +140,11 @@ def test_a_verdict_survives_its_json_column() -> None:
         at(21, 0, 23),
         at(21, 0, 25),
         timedelta(hours=6),
+        decided_at=at(21, 0, 30),
     )
-    assert WindowVerdict.from_json(verdict.to_json()) == verdict
+    back = WindowVerdict.from_json(verdict.to_json())
+    assert back == verdict
+    assert back.decided_at == verdict.decided_at  # not compared: a repeated reading is the same
 
 
 # What the verdict does to the alert
