@@ -108,13 +108,16 @@ def configure_logging(log_format: str, secrets: Iterable[str], level: int = logg
 
 
 class SkippedRuns(logging.Filter):
-    """Drops APScheduler's warning that a run was skipped because the last one goes on."""
+    """Drops APScheduler's warning that an outbox run was skipped because the last one goes on."""
 
     # The outbox runs every 2 s: while Slack is slow it would repeat every 2 s, and the
-    # delivery logs what it could not post. Each job runs one at a time by design.
+    # delivery logs what it could not post. Any other job skipped is worth its line.
     def filter(self, record: logging.LogRecord) -> bool:
-        """False for the skipped-run warning only."""
-        return "maximum number of running instances" not in str(record.msg)
+        """False for the outbox's skipped-run warning only."""
+        if "maximum number of running instances" not in str(record.msg):
+            return True
+        job = record.args[0] if isinstance(record.args, tuple) and record.args else None
+        return getattr(job, "id", None) != "outbox"
 
 
 def _read(path: str) -> str:
