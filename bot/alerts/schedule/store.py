@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, Select, delete, make_url, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -160,14 +162,20 @@ class ScheduleStore:
     ) -> None:
         """Store what a check learnt about the server's own schedule (keep: it learnt nothing,
         so the known schedule stays and only the time of asking moves)."""
+        changes: dict[str, Any] = {"refreshed_at": now}
+        if not keep:
+            changes["discovered_at"] = next_backup_at
+        row = {"server": server, "discovered_at": None, **changes}
+        # One upsert: replicas checking the same server at once (a survey beside a forecast,
+        # say) would otherwise both find no row and both insert it.
         with self._sessions.begin() as session:
-            row = session.get(ServerWindow, server)
-            if row is None:
-                row = ServerWindow(server=server, refreshed_at=now)
-                session.add(row)
-            if not keep:
-                row.discovered_at = next_backup_at
-            row.refreshed_at = now
+            dialect = session.get_bind().dialect.name
+            insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+            session.execute(
+                insert(ServerWindow)
+                .values(row)
+                .on_conflict_do_update(index_elements=[ServerWindow.server], set_=changes)
+            )
 
     def prune(self, before: datetime) -> int:
         """Forget runs for windows before `before`; returns how many."""

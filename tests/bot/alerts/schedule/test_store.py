@@ -140,3 +140,34 @@ def test_a_failed_jobs_claim_is_withdrawn_and_may_be_claimed_afresh(
     assert store.claim(key, NOW, B, LEASE).verdict is Verdict.LEAVE
     store.withdraw(key, A)
     assert store.claim(key, NOW, B, LEASE) == Decision(Verdict.CLAIM, NOW + LEASE)
+
+
+def test_replicas_remembering_a_servers_schedule_at_once_all_succeed(database_url: str) -> None:
+    stores = [ScheduleStore(open_database(database_url)) for _ in range(6)]
+    start = threading.Barrier(len(stores))
+    errors: list[BaseException] = []
+
+    def remember(index: int) -> None:
+        start.wait(timeout=20)
+        try:
+            stores[index].remember("fs01", WINDOW, NOW + timedelta(seconds=index))
+        except BaseException as error:  # noqa: BLE001 - the test reports whatever escaped
+            errors.append(error)
+
+    threads = [threading.Thread(target=remember, args=(i,)) for i in range(len(stores))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    (discovered, refreshed) = stores[0].discovered()["fs01"]
+    assert discovered == WINDOW
+    assert NOW <= refreshed <= NOW + timedelta(seconds=5)
+
+
+def test_a_check_that_learnt_nothing_keeps_the_known_schedule(store: ScheduleStore) -> None:
+    store.remember("fs01", None, NOW, keep=True)
+    assert store.discovered()["fs01"] == (None, NOW)
+    store.remember("fs01", WINDOW, NOW + timedelta(minutes=1))
+    store.remember("fs01", None, NOW + timedelta(minutes=2), keep=True)
+    assert store.discovered()["fs01"] == (WINDOW, NOW + timedelta(minutes=2))
