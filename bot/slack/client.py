@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
+
+from bot.slack.retries import RETRY_HANDLERS
 
 DEFAULT_API_URL = "https://slack.com/api/"
 # One attempt of the outbox waits this long at most; it retries from the database anyway.
@@ -15,17 +12,10 @@ OUTBOX_TIMEOUT_S = 10
 
 
 def web_client(token: str, api_url: str | None = None) -> WebClient:
-    """A WebClient that waits out rate limits (Retry-After) and retries transient failures."""
-    return WebClient(
-        token=token,
-        base_url=_base_url(api_url),
-        # slack_sdk retries a connection error once by default and never a 429 on its own.
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
-        ],
-    )
+    """A WebClient that waits out short rate limits (Retry-After) and retries transient
+    failures."""
+    # slack_sdk retries a connection error once by default and never a 429 on its own.
+    return WebClient(token=token, base_url=_base_url(api_url), retry_handlers=list(RETRY_HANDLERS))
 
 
 def outbox_client(

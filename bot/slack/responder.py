@@ -6,22 +6,12 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 from slack_sdk.models.blocks import Block
 from slack_sdk.webhook import WebhookClient
 
+from bot.slack.retries import RETRY_HANDLERS
+
 logger = logging.getLogger(__name__)
-# bolt's own respond() has no retry handlers: a 429 there would lose the answer. The handlers
-# keep no state of their own (each request's RetryState does), so every client shares them.
-RETRY_HANDLERS = (
-    ConnectionErrorRetryHandler(max_retry_count=2),
-    RateLimitErrorRetryHandler(max_retry_count=3),
-    ServerErrorRetryHandler(max_retry_count=2),
-)
 
 
 class Responder:
@@ -35,6 +25,7 @@ class Responder:
         # Made on the first post, in the check pool: a client reads the proxy settings from the
         # environment, which would otherwise be the costliest step of every ack.
         if self._client is None:
+            # bolt's own respond() has no retry handlers: a 429 there would lose the answer.
             self._client = WebhookClient(url=self._url, retry_handlers=list(RETRY_HANDLERS))
         return self._client
 
