@@ -50,6 +50,5 @@ CHARTS = ChartCache()
 def volume_png(trend: VolumeTrend, t: Catalog, cache: ChartCache = CHARTS) -> bytes:
     """The volume's chart in t's language, drawn at most once per day and latest reading."""
     latest = trend.series.observations[-1].at if trend.series.observations else None
-    day = trend.now.astimezone(trend.zone).date()
-    key = (trend.server, trend.series.volume_id, t.lang, day, latest, trend.highlight)
+    key = (trend.server, trend.series.volume_id, t.lang, trend.day, latest, trend.highlight)
     return cache.get(key, functools.partial(trend_png, trend, t))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Protocol
 
 from checks.forecast import Observation, VolumeForecast, forecast_volume
@@ -67,6 +67,11 @@ class VolumeTrend:
     # The window an alert names for this volume, marked instead of the first failing one, so
     # that the chart in the alert's thread and the alert agree.
     highlight: datetime | None = None
+
+    @property
+    def day(self) -> date:
+        """Today in the server's zone: what a chart is cached and named by."""
+        return self.now.astimezone(self.zone).date()
 
 
 def volume_series(readings: Sequence[Reading]) -> list[VolumeSeries]:

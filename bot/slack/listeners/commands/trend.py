@@ -103,11 +103,10 @@ def _upload(
     for trend in trends:
         png = volume_png(trend, t)
         title = t.text("trend.chart_title", server=trend.server, volume=trend.series.label)
-        day = trend.now.astimezone(trend.zone).date()
         uploads.append(
             {
                 "file": png,
-                "filename": chart_filename(trend.server, trend.series.label, day),
+                "filename": chart_filename(trend.server, trend.series.label, trend.day),
                 "title": title,
                 "alt_txt": title,
             }
