@@ -264,14 +264,25 @@ class Inventory(_Strict):
     def find(self, name: str) -> Server | None:
         """The server with this name: case-insensitive, and a short name matches its FQDN."""
         wanted = name.casefold()
-        servers = self.resolved()
-        for server in servers:
-            if server.name.casefold() == wanted:
-                return server
-        short = [s for s in servers if _short(s.name) == _short(wanted)]
+        exact = self._by_name.get(wanted)
+        if exact is not None:
+            return exact
+        short = self._by_short_name.get(_short(wanted), ())
         if len(short) == 1 and ("." not in wanted or "." not in short[0].name):
             return short[0]
         return None
+
+    # Indexed once: a slash command looks names up in its ack, which must not grow with the fleet.
+    @cached_property
+    def _by_name(self) -> dict[str, Server]:
+        return {s.name.casefold(): s for s in self._resolved}
+
+    @cached_property
+    def _by_short_name(self) -> dict[str, tuple[Server, ...]]:
+        index: dict[str, list[Server]] = {}
+        for server in self._resolved:
+            index.setdefault(_short(server.name), []).append(server)
+        return {short: tuple(servers) for short, servers in index.items()}
 
     def suggest(self, name: str) -> str | None:
         """The listed name closest to a mistyped one, if any is close."""

@@ -73,6 +73,21 @@ def test_names_match_case_insensitively_and_short_names_match_fqdns(
     assert (server.name if server else None) == found
 
 
+@pytest.mark.parametrize(
+    ("typed", "found"), [("db01", None), ("DB01.EAST.example", "db01.east.example")]
+)
+def test_a_short_name_shared_by_two_fqdns_matches_neither(typed: str, found: str | None) -> None:
+    inventory = Inventory.model_validate(
+        {
+            "servers": [
+                {"name": f"db01.{site}.example", "address": site} for site in ("east", "west")
+            ]
+        }
+    )
+    server = inventory.find(typed)
+    assert (server.name if server else None) == found
+
+
 def test_a_near_miss_gets_a_suggestion() -> None:
     inventory = Inventory.model_validate(EXAMPLE)
     assert inventory.suggest("fs1") == "fs01"
