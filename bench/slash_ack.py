@@ -20,6 +20,7 @@ import argparse
 import http.client
 import logging
 import multiprocessing
+import queue
 import statistics
 import sys
 import threading
@@ -53,13 +54,20 @@ SECRET = "bench-signing-secret"  # noqa: S105 - the benchmark's throwaway secret
 
 
 def serve(names: list[str], latency_ms: int, pipe: Connection, cores: set[int] | None) -> None:
-    """Child process: slow simulated hosts, until told to stop."""
+    """Child process: slow simulated hosts and Slack's Web API, until told to stop."""
     pin(cores)
     seed = load_profile(ROOT / "tests" / "fixtures" / "hosts" / "fs01.json")
     profile = HostProfile(snapshot=seed.snapshot, latency_ms=latency_ms, fault=None)
-    with SimulatedFleet({n: profile for n in names}, users={USER: PASSWORD}) as fleet:
-        pipe.send({n: fleet.address_of(n) for n in names})
-        pipe.recv()
+    with (
+        SimulatedFleet({n: profile for n in names}, users={USER: PASSWORD}) as fleet,
+        SlackStandIn() as slack,
+    ):
+        pipe.send(({n: fleet.address_of(n) for n in names}, slack.api_url))
+        while (asked := pipe.recv()) != "stop":
+            if asked == "responses":
+                pipe.send(len(slack.responses()))
+            else:
+                pipe.send([slack.response_url() for _ in range(asked)])
 
 
 def send(
@@ -67,11 +75,19 @@ def send(
 ) -> None:
     """Child process: plays Slack, posting the signed requests and timing each HTTP 200."""
     pin(cores)
+    # Slack's senders keep their connections open: each is opened and used once before the
+    # clock starts, so no round times TCP set-up or waitress taking on 50 new connections.
+    idle: queue.SimpleQueue[http.client.HTTPConnection] = queue.SimpleQueue()
+    for _ in range(concurrency):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", "/slack/events")  # 405 from the gate, before bolt
+        connection.getresponse().read()
+        idle.put(connection)
     local = threading.local()
 
     def one(body: bytes) -> tuple[int, float, bool]:
         if not hasattr(local, "connection"):
-            local.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            local.connection = idle.get()
         headers = {"Content-Type": FORM_CONTENT_TYPE, "User-Agent": SLACK_USER_AGENT}
         started = time.perf_counter()
         local.connection.request(
@@ -114,7 +130,7 @@ def main() -> None:
     hosts = multiprocessing.Process(target=serve, args=(names, args.latency_ms, child, apart))
     hosts.start()
     child.close()
-    addresses = ours.recv()
+    addresses, api_url = ours.recv()
     pin(pinned[0] if pinned else None)
     config = Config.model_validate(
         {
@@ -127,57 +143,56 @@ def main() -> None:
             | ({} if args.queue_limit is None else {"check_queue_limit": args.queue_limit}),
         }
     )
-    with SlackStandIn() as slack:
-        app, services = build_app(
-            config,
-            bot_token=BOT_TOKEN,
-            signing_secret=SECRET,
-            api_url=slack.api_url,
-            environ={"BENCH_PASSWORD": PASSWORD},
-        )
+    app, services = build_app(
+        config,
+        bot_token=BOT_TOKEN,
+        signing_secret=SECRET,
+        api_url=api_url,
+        environ={"BENCH_PASSWORD": PASSWORD},
+    )
 
-        def bodies() -> list[bytes]:
-            return [
-                slash_command_body(
-                    text=args.text or names[n % len(names)], response_url=slack.response_url()
-                )
-                for n in range(args.commands)
-            ]
+    def bodies() -> list[bytes]:
+        ours.send(args.commands)  # response URLs, from the Slack stand-in
+        return [
+            slash_command_body(text=args.text or names[n % len(names)], response_url=url)
+            for n, url in enumerate(ours.recv())
+        ]
 
-        # Each server gets a round to warm up (imports, first connections) before the one timed.
-        bare = make_http_server(bare_app(slack.api_url), 0, "127.0.0.1")
-        ours_ = make_http_server(bare_app(slack.api_url) if args.control else app, 0, "127.0.0.1")
-        settle_heap()  # as serve does once the App is built; the bare app gains from it alike
-        for server in (bare, ours_):
-            threading.Thread(target=server.serve_forever, daemon=True).start()
-            timed_sends(server.server_port, bodies(), args.concurrency, apart)
-        if args.control:
-            # The control runs under the same load as a real run: our app fills its check queue
-            # and its workers check the slow hosts throughout, beside the two bare apps timed.
-            ours_app = make_http_server(app, 0, "127.0.0.1")
-            threading.Thread(target=ours_app.serve_forever, daemon=True).start()
-            timed_sends(ours_app.server_port, bodies(), args.concurrency, apart)
-        # Rounds alternate, so that a busy moment of the machine weighs on both, and which goes
-        # first alternates too (the second of a pair runs measurably faster). A p99 of one
-        # round's 1,000 requests is its tenth slowest, which one hiccup moves: the figures are
-        # taken over every round's requests together.
-        rounds: list[tuple[list[float], list[float]]] = []
-        queued = 0
-        for n in range(args.rounds):
-            if n % 2:
-                results, _ = timed_sends(ours_.server_port, bodies(), args.concurrency, apart)
-                bare_results, _ = timed_sends(bare.server_port, bodies(), args.concurrency, apart)
-            else:
-                bare_results, _ = timed_sends(bare.server_port, bodies(), args.concurrency, apart)
-                results, _ = timed_sends(ours_.server_port, bodies(), args.concurrency, apart)
-            rounds.append((ms(results), ms(bare_results)))
-            queued += sum(q for _, _, q in results)
-        bare.shutdown()
-        server = ours_
-        reports_so_far = len(slack.responses())
-        server.shutdown()
-        # Drop the queued checks; let the running ones answer before the stand-in goes away.
-        services.checks.shutdown(wait=True, cancel_queued=True)
+    # Each server gets a round to warm up (imports, first connections) before the one timed.
+    bare = make_http_server(bare_app(api_url), 0, "127.0.0.1")
+    ours_ = make_http_server(bare_app(api_url) if args.control else app, 0, "127.0.0.1")
+    settle_heap()  # as serve does once the App is built; the bare app gains from it alike
+    for server in (bare, ours_):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        timed_sends(server.server_port, bodies(), args.concurrency, apart)
+    if args.control:
+        # The control runs under the same load as a real run: our app fills its check queue
+        # and its workers check the slow hosts throughout, beside the two bare apps timed.
+        ours_app = make_http_server(app, 0, "127.0.0.1")
+        threading.Thread(target=ours_app.serve_forever, daemon=True).start()
+        timed_sends(ours_app.server_port, bodies(), args.concurrency, apart)
+    # Rounds alternate, so that a busy moment of the machine weighs on both, and which goes
+    # first alternates too (the second of a pair runs measurably faster). A p99 of one
+    # round's 1,000 requests is its tenth slowest, which one hiccup moves: the figures are
+    # taken over every round's requests together.
+    rounds: list[tuple[list[float], list[float]]] = []
+    queued = 0
+    for n in range(args.rounds):
+        if n % 2:
+            results, _ = timed_sends(ours_.server_port, bodies(), args.concurrency, apart)
+            bare_results, _ = timed_sends(bare.server_port, bodies(), args.concurrency, apart)
+        else:
+            bare_results, _ = timed_sends(bare.server_port, bodies(), args.concurrency, apart)
+            results, _ = timed_sends(ours_.server_port, bodies(), args.concurrency, apart)
+        rounds.append((ms(results), ms(bare_results)))
+        queued += sum(q for _, _, q in results)
+    bare.shutdown()
+    server = ours_
+    ours.send("responses")
+    reports_so_far = ours.recv()
+    server.shutdown()
+    # Drop the queued checks; let the running ones answer before the stand-in goes away.
+    services.checks.shutdown(wait=True, cancel_queued=True)
     ours.send("stop")
     hosts.join(timeout=30)
 
