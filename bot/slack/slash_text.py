@@ -55,6 +55,7 @@ _KEYWORDS: dict[str, Action] = {
     "windows": "windows",
     "status": "status",
 }
+_NOT_NAMES = frozenset(_KEYWORDS) | frozenset(_SUBCOMMANDS)
 HELP = SlashRequest("help")
 NOT_UNDERSTOOD = SlashRequest("help", understood=False)
 
@@ -79,14 +80,15 @@ def parse_slash_text(text: str) -> SlashRequest:
     keyword = _KEYWORDS.get(first)
     if len(words) == 1 and keyword is not None:
         return SlashRequest(keyword, public=public)
-    if len(words) > MAX_SERVERS or not all(_SERVER_NAME.fullmatch(w) for w in words):
-        return NOT_UNDERSTOOD
-    # Keywords are not server names: "all fs01" is a typo, not a server called "all".
-    if any(w.casefold() in _KEYWORDS or w.casefold() in _SUBCOMMANDS for w in words):
+    if len(words) > MAX_SERVERS:
         return NOT_UNDERSTOOD
     unique: dict[str, str] = {}
     for word in words:
-        unique.setdefault(word.casefold(), word)
+        folded = word.casefold()
+        # Keywords are not server names: "all fs01" is a typo, not a server called "all".
+        if folded in _NOT_NAMES or not _SERVER_NAME.fullmatch(word):
+            return NOT_UNDERSTOOD
+        unique.setdefault(folded, word)
     return SlashRequest("check", servers=tuple(unique.values()), public=public)
 
 
