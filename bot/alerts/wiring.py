@@ -30,7 +30,7 @@ from bot.alerts.verify_store import OutcomeStore
 from bot.config import AlertSettings, Config, ForecastSettings, VerifySettings
 from bot.i18n import catalog
 from bot.slack.authz import Authorizer
-from bot.slack.client import outbox_client
+from bot.slack.client import single_try_client
 from checks.fleet import Collect
 from checks.report import Status
 from checks.windows import Window
@@ -184,13 +184,13 @@ def build_alerting(
     )
     outbox = Outbox(
         sessions,
-        outbox_client(str(client.token), client.base_url),
+        single_try_client(str(client.token), client.base_url),
         clock,
         timedelta(seconds=settings.edit_interval_s),
         replica=replica,
     )
     # The charts' own client: one attempt per call, each within the outbox's timeout.
-    charts = outbox_client(str(client.token), client.base_url)
+    charts = single_try_client(str(client.token), client.base_url)
     forecaster = forecast_alerts(config, service, sessions, timing.jitter, clock, outbox, charts)
     lease = timedelta(seconds=settings.lease_s)
     driver = Driver(

@@ -14,8 +14,8 @@ from bot.alerts.wiring import Clock, build_alerting, utc_now
 from bot.config import Config
 from bot.slack.authz import Authorizer
 from bot.slack.check_pool import CheckService
-from bot.slack.client import web_client
-from bot.slack.language import LanguagePicker
+from bot.slack.client import single_try_client, web_client
+from bot.slack.language import LOOKUP_TIMEOUT_S, LanguagePicker
 from bot.slack.listeners import register
 from bot.slack.replay import WINDOW_S, ReplayGuard, SeenSignatures
 from bot.slack.services import Services
@@ -59,7 +59,11 @@ def build_app(
             config.slack.allowed_usergroups,
             config.slack.allowed_channels,
         ),
-        languages=LanguagePicker(config.language, config.slack.use_user_locale, client),
+        languages=LanguagePicker(
+            config.language,
+            config.slack.use_user_locale,
+            single_try_client(bot_token, api_url or config.slack.api_url, LOOKUP_TIMEOUT_S),
+        ),
         command=config.slack.command,
         alerting=alerting,
     )

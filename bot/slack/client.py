@@ -18,11 +18,12 @@ def web_client(token: str, api_url: str | None = None) -> WebClient:
     return WebClient(token=token, base_url=_base_url(api_url), retry_handlers=list(RETRY_HANDLERS))
 
 
-def outbox_client(
+def single_try_client(
     token: str, api_url: str | None = None, timeout: int = OUTBOX_TIMEOUT_S
 ) -> WebClient:
-    """A WebClient that never retries by itself: the outbox retries from the database, and an
-    in-process retry would sleep through a Retry-After and could repeat a post."""
+    """A WebClient that tries each call once, within `timeout`: for the outbox, which retries
+    from the database (an in-process retry would sleep through a Retry-After and could repeat a
+    post), and for calls made while Slack waits for an ack."""
     return WebClient(token=token, base_url=_base_url(api_url), retry_handlers=[], timeout=timeout)
 
 

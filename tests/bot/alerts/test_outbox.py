@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.alerts.outbox import METADATA_EVENT, Outbox, enqueue
-from bot.slack.client import outbox_client
+from bot.slack.client import single_try_client
 from bot.storage.database import open_database
 from bot.storage.models import OutboxMessage
 from tests.support.slack_api import BOT_TOKEN, SlackStandIn
@@ -261,7 +261,7 @@ def test_a_thread_reply_sent_before_a_crash_is_found_in_its_thread_not_posted_ag
 ) -> None:
     sessions = open_database(database_url)
     # The bot's own outbox client: no retries of its own, and (here, shorter) a timeout.
-    outbox = Outbox(sessions, outbox_client(BOT_TOKEN, stand_in.api_url, timeout=1), clock)
+    outbox = Outbox(sessions, single_try_client(BOT_TOKEN, stand_in.api_url, timeout=1), clock)
     with sessions.begin() as session:
         enqueue(session, "alert-1/post", "chat.postMessage", _post(), START)
     outbox.deliver_due()

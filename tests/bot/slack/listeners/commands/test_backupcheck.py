@@ -116,6 +116,20 @@ def test_http_mode_acks_and_posts_the_report(
     assert "Free at least 85 MB on D:" in _text(report.body)
 
 
+@pytest.mark.parametrize("trouble", [{"drop": True}, {"delay": 5.0}], ids=["down", "slow"])
+def test_when_slack_cannot_say_a_new_users_language_the_command_is_answered_in_the_default(
+    stand_in: SlackStandIn, bot: Bot, http_url: str, trouble: dict[str, object]
+) -> None:
+    stand_in.users["U123"].locale = "ja-JP"
+    stand_in.queue_response("users.info", **trouble)  # type: ignore[arg-type]
+    body = slash_command_body(text="fs01", response_url=stand_in.response_url())
+    status, text, elapsed = post(http_url, body, sign(SIGNING_SECRET, body))
+    assert (status, text) == (200, "Checking fs01…")
+    assert elapsed < 3.0  # Slack's deadline for the ack
+    (report,) = stand_in.wait_for_response(1, timeout=20)
+    assert "Free at least 85 MB on D:" in _text(report.body)
+
+
 def test_http_mode_refuses_forged_unsigned_and_replayed_requests(
     stand_in: SlackStandIn, bot: Bot, http_url: str
 ) -> None:
