@@ -30,7 +30,7 @@ from bot.alerts.verify_store import OutcomeStore
 from bot.config import AlertSettings, Config, ForecastSettings, VerifySettings
 from bot.i18n import catalog
 from bot.slack.authz import Authorizer
-from bot.slack.client import single_try_client
+from bot.slack.client import ACK_PATH_TIMEOUT_S, single_try_client
 from checks.fleet import Collect
 from checks.report import Status
 from checks.windows import Window
@@ -214,7 +214,7 @@ def build_alerting(
         summary = WeeklySummaryJob(config, sessions, t, clock, replica, lease)
         scheduler.summary = summary.run_due
     responders = Authorizer(
-        client,
+        single_try_client(str(client.token), client.base_url, ACK_PATH_TIMEOUT_S),
         settings.responder_users,
         settings.responder_usergroups,
         refusal_key="alerts.not_responder",

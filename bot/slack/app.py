@@ -14,8 +14,8 @@ from bot.alerts.wiring import Clock, build_alerting, utc_now
 from bot.config import Config
 from bot.slack.authz import Authorizer
 from bot.slack.check_pool import CheckService
-from bot.slack.client import single_try_client, web_client
-from bot.slack.language import LOOKUP_TIMEOUT_S, LanguagePicker
+from bot.slack.client import ACK_PATH_TIMEOUT_S, single_try_client, web_client
+from bot.slack.language import LanguagePicker
 from bot.slack.listeners import register
 from bot.slack.replay import WINDOW_S, ReplayGuard, SeenSignatures
 from bot.slack.services import Services
@@ -49,12 +49,14 @@ def build_app(
     alerting = None
     if sessions is not None and config.alerts.channel is not None:
         alerting = build_alerting(config, sessions, client, collect, clock, demo=demo)
+    # Group members and user locales are read while Slack waits for an ack: once, briefly.
+    ack_path = single_try_client(bot_token, api_url or config.slack.api_url, ACK_PATH_TIMEOUT_S)
     services = Services(
         checks=CheckService(
             config, collect, config.slack.check_workers, config.slack.check_queue_limit
         ),
         authorizer=Authorizer(
-            client,
+            ack_path,
             config.slack.allowed_users,
             config.slack.allowed_usergroups,
             config.slack.allowed_channels,
@@ -62,7 +64,7 @@ def build_app(
         languages=LanguagePicker(
             config.language,
             config.slack.use_user_locale,
-            single_try_client(bot_token, api_url or config.slack.api_url, LOOKUP_TIMEOUT_S),
+            ack_path,
         ),
         command=config.slack.command,
         alerting=alerting,

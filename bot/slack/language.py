@@ -8,7 +8,6 @@ language and asked about again after a while, never made to wait or shown an err
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -16,23 +15,17 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.slack.client import lasting_refusal
 from checks.i18n import LANGUAGES, Lang
 
 logger = logging.getLogger(__name__)
-# users.info within Slack's 3 s for the ack, with time left to answer.
-LOOKUP_TIMEOUT_S = 1
 # After a lookup failed for want of Slack, that user's commands use the default this long.
 RETRY_AFTER_S = 600.0
-# Slack's own error codes; slack_sdk puts a sentence there when the answer was not JSON.
-_SLACK_ERROR = re.compile(r"[a-z_]{1,64}")
-_PASSING = frozenset(
-    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
-)
 
 
 class LanguagePicker:
     """Caches each user's language; a failed lookup falls back to the configured default.
-    `client` should try each call once, within LOOKUP_TIMEOUT_S (client.single_try_client)."""
+    `client` should try each call once, within client.ACK_PATH_TIMEOUT_S."""
 
     def __init__(
         self,
@@ -73,12 +66,10 @@ class LanguagePicker:
         try:
             user = self._client.users_info(user=user_id, include_locale=True).get("user") or {}
         except SlackApiError as error:
-            status, reason = error.response.status_code, str(error.response.get("error"))
-            # Rate limited, down, or a proxy's page that slack_sdk could not read as JSON.
-            if status != 200 or reason in _PASSING or not _SLACK_ERROR.fullmatch(reason):
-                _unanswered(user_id, f"HTTP {status}")
+            reason = lasting_refusal(error)
+            if reason is None:
+                _unanswered(user_id, f"HTTP {error.response.status_code}")
                 return None
-            # An unknown user or a missing scope: Slack's lasting answer.
             logger.info("no locale for %s: %s", user_id, reason)
             return self.default
         except (SlackClientError, OSError, ValueError) as error:

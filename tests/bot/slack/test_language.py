@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from bot.slack.client import single_try_client
-from bot.slack.language import LOOKUP_TIMEOUT_S, RETRY_AFTER_S, LanguagePicker
+from bot.slack.client import ACK_PATH_TIMEOUT_S, single_try_client
+from bot.slack.language import RETRY_AFTER_S, LanguagePicker
 from tests.support.slack_api import BOT_TOKEN, SlackStandIn
 
 
@@ -21,7 +21,7 @@ class Clock:
 
 
 def picker(stand_in: SlackStandIn, clock: Clock | None = None) -> LanguagePicker:
-    client = single_try_client(BOT_TOKEN, stand_in.api_url, LOOKUP_TIMEOUT_S)
+    client = single_try_client(BOT_TOKEN, stand_in.api_url, ACK_PATH_TIMEOUT_S)
     return LanguagePicker("en", True, client, clock or Clock())
 
 
@@ -36,7 +36,7 @@ def test_a_japanese_locale_gives_japanese_and_is_cached(stand_in: SlackStandIn) 
 
 def test_the_config_default_when_locales_are_off_or_unknown(stand_in: SlackStandIn) -> None:
     stand_in.users["U123"].locale = "fr-FR"
-    client = single_try_client(BOT_TOKEN, stand_in.api_url, LOOKUP_TIMEOUT_S)
+    client = single_try_client(BOT_TOKEN, stand_in.api_url, ACK_PATH_TIMEOUT_S)
     assert LanguagePicker("ja", True, client).for_user("U123") == "ja"
     assert LanguagePicker("en", False, client).for_user("U123") == "en"
 
@@ -72,7 +72,7 @@ def test_when_slack_cannot_say_the_default_answers_at_once_and_slack_is_asked_ag
     languages = picker(stand_in, clock)
     started = time.monotonic()
     assert languages.for_user("U123") == "en"
-    assert time.monotonic() - started < 2 * LOOKUP_TIMEOUT_S + 0.5  # within Slack's 3 s ack
+    assert time.monotonic() - started < 2 * ACK_PATH_TIMEOUT_S + 0.5  # within Slack's 3 s ack
     clock.now += RETRY_AFTER_S - 1
     assert languages.for_user("U123") == "en"
     assert len(stand_in.calls("users.info")) <= 1  # not asked again meanwhile
